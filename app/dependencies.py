@@ -1,0 +1,27 @@
+"""What route handlers get injected: the loaded model and the batcher kept on app.state."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.batching import MicroBatcher
+from app.errors import ModelNotReadyError
+from app.model_store import LoadedModel, TextScore
+
+
+def get_model(request: Request) -> LoadedModel:
+    model: LoadedModel | None = request.app.state.model
+    if model is None:
+        raise ModelNotReadyError("no model version is loaded; see /readyz")
+    return model
+
+
+def get_batcher(request: Request) -> MicroBatcher[str, TextScore]:
+    batcher: MicroBatcher[str, TextScore] | None = request.app.state.batcher
+    if batcher is None:
+        raise ModelNotReadyError("no model version is loaded; see /readyz")
+    return batcher
+
+
+ModelDep = Annotated[LoadedModel, Depends(get_model)]
+BatcherDep = Annotated[MicroBatcher[str, TextScore], Depends(get_batcher)]

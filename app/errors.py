@@ -1,0 +1,54 @@
+"""Map domain exceptions to HTTP answers with a JSON body; clients never see a traceback."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from app.batching import BatcherClosedError
+from app.prediction import NoKnownWordsError
+
+logger = logging.getLogger(__name__)
+
+
+class ModelNotReadyError(RuntimeError):
+    """No model version is loaded yet."""
+
+
+def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    # The offending input is not echoed back: it can be a 20,000-character text.
+    details = [
+        {"loc": list(item.get("loc", ())), "msg": item.get("msg", "invalid"), "type": item.get("type", "invalid")}
+        for item in error.errors()
+    ]
+    return JSONResponse(status_code=422, content={"detail": details})
+
+
+def _no_known_words(_request: Request, error: NoKnownWordsError) -> JSONResponse:
+    details = [
+        {
+            "loc": ["body", "texts", index],
+            "msg": "the text holds no word the model knows (after lower-casing and removing punctuation and symbols)",
+            "type": "no_known_words",
+        }
+        for index in error.indexes
+    ]
+    return JSONResponse(status_code=422, content={"detail": details})
+
+
+def _not_ready(_request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse(status_code=503, content={"detail": f"the service is not ready: {error}"})
+
+
+def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse(status_code=500, content={"detail": "internal server error"})
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(NoKnownWordsError, _no_known_words)
+    app.add_exception_handler(ModelNotReadyError, _not_ready)
+    app.add_exception_handler(BatcherClosedError, _not_ready)
+    app.add_exception_handler(Exception, _unexpected)

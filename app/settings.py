@@ -1,0 +1,28 @@
+"""Service settings, read from environment variables (MODEL_DIR, PORT, MAX_BATCH_SIZE, ...)."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(protected_namespaces=(), extra="ignore")
+
+    # Folder of numbered versions; the newest complete one is served.
+    model_dir: Path = Path("artifacts/sentiment")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "info"
+
+    # Most texts coalesced into one model call.
+    max_batch_size: int = Field(64, ge=1)
+    # How long the first text of a batch may wait for others to join it.
+    max_batch_wait_ms: float = Field(2.0, ge=0)
+
+    # Most texts in one request.
+    max_batch_items: int = Field(64, ge=1)
+    # Most characters in one text.
+    max_text_chars: int = Field(20_000, ge=1)
+    # Largest request body accepted, checked before it is parsed.
+    max_body_bytes: int = Field(2_000_000, ge=1)

@@ -1,0 +1,31 @@
+"""The hyper-parameters that define the model's shape and its tokenizer."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    # Words kept in the vocabulary, counting the padding (0) and out-of-vocabulary (1) ids.
+    vocabulary_size: int = 20_000
+    # Most tokens the model reads from one text; longer texts are cut as described by tail_length.
+    sequence_length: int = 400
+    # Tokens kept from the end of an over-long text, because reviews tend to close on a verdict.
+    tail_length: int = 100
+    # Width of the word embedding.
+    embedding_dim: int = 128
+    # Units of each stacked LSTM layer, first to last.
+    lstm_units: tuple[int, ...] = (64, 64)
+    # Whether each LSTM layer also reads the text backwards.
+    bidirectional: bool = True
+    # Width of the hidden dense layer of the classification head.
+    dense_units: int = 64
+    # Dropout rate on the embeddings and in the head.
+    dropout: float = 0.3
+
+    def __post_init__(self) -> None:
+        if len(self.lstm_units) < 2:
+            raise ValueError("the model stacks at least two LSTM layers")
+        if not 0 <= self.tail_length < self.sequence_length:
+            raise ValueError("tail_length must be at least 0 and below sequence_length")
+        if self.vocabulary_size < 3:
+            raise ValueError("vocabulary_size must leave room for padding, unknown and one word")

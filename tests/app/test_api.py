@@ -1,0 +1,175 @@
+"""The HTTP API through TestClient, with the lifespan running and a tiny model exported by the real code."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+
+MAX_ITEMS = 4
+MAX_CHARS = 300
+MAX_BODY = 4_000
+
+
+@pytest.fixture(scope="module")
+def client(tiny_model_dir: Path):
+    settings = Settings(
+        model_dir=tiny_model_dir, max_batch_items=MAX_ITEMS, max_text_chars=MAX_CHARS, max_body_bytes=MAX_BODY
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def direct_probabilities(version: Path, texts: list[str]) -> list[float]:
+    signature = tf.saved_model.load(str(version)).signatures["serving_default"]
+    return signature(texts=tf.constant(texts))["positive_probability"].numpy().tolist()
+
+
+def test_predict_answers_each_text_in_order_with_the_models_own_probabilities(client, tiny_version: Path):
+    texts = ["wonderful superb brilliant film", "awful boring dull film", "the plot was great"]
+    answer = client.post("/predict", json={"texts": texts})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["model_version"] == int(tiny_version.name)
+    positive = [prediction["positive_probability"] for prediction in body["predictions"]]
+    np.testing.assert_allclose(positive, direct_probabilities(tiny_version, texts), atol=1e-5)
+    assert [prediction["label"] for prediction in body["predictions"]][:2] == ["positive", "negative"]
+    for prediction in body["predictions"]:
+        expected = (
+            prediction["positive_probability"]
+            if prediction["label"] == "positive"
+            else 1 - prediction["positive_probability"]
+        )
+        assert prediction["score"] == pytest.approx(expected)
+        assert prediction["score"] >= 0.5
+
+
+def test_a_single_text_is_answered_as_a_one_element_list(client):
+    answer = client.post("/predict", json={"text": "superb film"})
+    assert answer.status_code == 200
+    assert len(answer.json()["predictions"]) == 1
+
+
+def test_concurrent_requests_each_get_their_own_answers(client):
+    texts = [("wonderful " * (n % 5 + 1)) + ("awful " * (n % 3)) for n in range(24)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda text: client.post("/predict", json={"text": text}).json(), texts))
+    alone = client.post("/predict", json={"texts": texts[:MAX_ITEMS]}).json()["predictions"]
+    for answer, expected in zip(answers, alone, strict=False):
+        assert answer["predictions"][0]["positive_probability"] == pytest.approx(
+            expected["positive_probability"], abs=1e-5
+        )
+
+
+BAD_REQUESTS = {
+    "invalid json": ("{not json", 422, "json_invalid"),
+    "not an object": ("[1, 2]", 422, None),
+    "missing field": ("{}", 422, None),
+    "texts is null": ('{"texts": null}', 422, None),
+    "texts is a string": ('{"texts": "great film"}', 422, "list_type"),
+    "a number": ('{"texts": [1]}', 422, "string_type"),
+    "a boolean": ('{"texts": [true]}', 422, "string_type"),
+    "a nested list": ('{"texts": [["great"]]}', 422, "string_type"),
+    "empty list": ('{"texts": []}', 422, "too_short"),
+    "too many items": (json.dumps({"texts": ["great"] * (MAX_ITEMS + 1)}), 422, "too_long"),
+    "empty text": ('{"texts": [""]}', 422, "string_too_short"),
+    "whitespace text": ('{"texts": [" \\n\\t "]}', 422, "value_error"),
+    "text too long": (json.dumps({"texts": ["a" * (MAX_CHARS + 1)]}), 422, "string_too_long"),
+    "both text and texts": ('{"text": "great", "texts": ["great"]}', 422, "value_error"),
+    "unknown field": ('{"texts": ["great"], "lang": "en"}', 422, "extra_forbidden"),
+    "lone surrogate": ('{"texts": ["\\ud800 great"]}', 422, None),
+    "only punctuation": ('{"texts": ["great", "?!... :-)"]}', 422, "no_known_words"),
+    "no known word": ('{"text": "zzzq xxyy"}', 422, "no_known_words"),
+    "body over the limit": (json.dumps({"texts": ["great " * 1000]}), 413, None),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_REQUESTS))
+def test_bad_input_gets_a_4xx_with_a_json_body_that_says_what_is_wrong(client, name: str):
+    content, status, error_type = BAD_REQUESTS[name]
+    answer = client.post("/predict", content=content, headers={"content-type": "application/json"})
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert body["detail"]
+    assert "Traceback" not in answer.text
+    if error_type is not None:
+        assert error_type in [item["type"] for item in body["detail"]]
+
+
+def test_no_known_words_points_at_the_offending_text(client):
+    answer = client.post("/predict", json={"texts": ["great", "🎬🍿", "superb"]})
+    assert answer.status_code == 422
+    assert [item["loc"] for item in answer.json()["detail"]] == [["body", "texts", 1]]
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(client):
+    def chunks():
+        yield b'{"texts": ["'
+        for _ in range(10):
+            yield b"great " * 100
+        yield b'"]}'
+
+    answer = client.post("/predict", content=chunks(), headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert "larger than" in answer.json()["detail"]
+
+
+def test_non_latin_and_control_characters_get_a_defined_answer(client):
+    answer = client.post("/predict", json={"texts": ["great \u0000 film \u0007", "素晴らしい great", "عظيم superb"]})
+    assert answer.status_code == 200
+    assert len(answer.json()["predictions"]) == 3
+
+
+def test_health_readiness_and_model_metadata(client, tiny_version: Path):
+    assert client.get("/healthz").json() == {"status": "ok", "model_version": None}
+    assert client.get("/readyz").json() == {"status": "ready", "model_version": int(tiny_version.name)}
+    metadata = client.get("/model").json()
+    assert metadata == json.loads((tiny_version / "metadata.json").read_text())
+
+
+def test_unknown_routes_and_methods_answer_json(client):
+    assert client.get("/nope").status_code == 404
+    answer = client.get("/predict")
+    assert answer.status_code == 405
+    assert answer.json() == {"detail": "Method Not Allowed"}
+
+
+def test_openapi_documents_the_configured_limits(client):
+    assert client.get("/docs").status_code == 200
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["PredictRequest"]
+    texts = next(option for option in schema["properties"]["texts"]["anyOf"] if option.get("type") == "array")
+    assert texts["maxItems"] == MAX_ITEMS
+    assert texts["items"]["maxLength"] == MAX_CHARS
+
+
+def test_the_newest_complete_version_is_served(tmp_path: Path, tiny_version: Path):
+    import shutil
+
+    shutil.copytree(tiny_version, tmp_path / "7")
+    (tmp_path / "9").mkdir()  # No metadata.json: an incomplete folder, never served.
+    (tmp_path / ".tmp-abc").mkdir()
+    with TestClient(create_app(Settings(model_dir=tmp_path))) as client:
+        assert client.get("/readyz").json()["model_version"] == int(tiny_version.name)
+        assert client.get("/model").json()["version"] == int(tiny_version.name)
+
+
+def test_without_a_model_the_service_is_alive_but_not_ready(tmp_path: Path):
+    with TestClient(create_app(Settings(model_dir=tmp_path / "empty"))) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 503
+        answer = client.post("/predict", json={"text": "great"})
+        assert answer.status_code == 503
+        assert "no model" in answer.json()["detail"]
+
+
+def test_creating_the_app_touches_no_disk(tmp_path: Path):
+    missing = tmp_path / "not-there"
+    app = create_app(Settings(model_dir=missing))
+    assert app.state.model is None
+    assert not missing.exists()

@@ -1,0 +1,146 @@
+"""The micro-batcher on its own, with a fake batch function that records every call."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from app.batching import BatcherClosedError, MicroBatcher
+
+
+class RecordingPredict:
+    """Doubles each number; fails any batch holding a negative one; remembers the batches it saw."""
+
+    def __init__(self, delay_s: float = 0.0):
+        self.batches: list[list[int]] = []
+        self.delay_s = delay_s
+        self.threads: set[str] = set()
+
+    def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(list(items))
+        self.threads.add(threading.current_thread().name)
+        time.sleep(self.delay_s)
+        if any(item < 0 for item in items):
+            raise ValueError("negative input")
+        return [2 * item for item in items]
+
+
+async def running(predict, max_batch_size: int = 8, max_wait_s: float = 0.01) -> MicroBatcher:
+    batcher = MicroBatcher(predict, max_batch_size=max_batch_size, max_wait_s=max_wait_s)
+    await batcher.start()
+    return batcher
+
+
+def test_results_come_back_in_order_for_each_caller():
+    async def scenario():
+        predict = RecordingPredict()
+        batcher = await running(predict)
+        answers = await asyncio.gather(*(batcher.submit([n, n + 100, n + 200]) for n in range(20)))
+        await batcher.stop()
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert answers == [[2 * n, 2 * (n + 100), 2 * (n + 200)] for n in range(20)]
+
+
+def test_concurrent_items_are_coalesced_but_never_beyond_the_max_batch_size():
+    async def scenario():
+        # While one batch runs, the others queue up and fill the next batches.
+        predict = RecordingPredict(delay_s=0.02)
+        batcher = await running(predict, max_batch_size=5)
+        await asyncio.gather(*(batcher.submit([n]) for n in range(23)))
+        await batcher.stop()
+        return predict
+
+    predict = asyncio.run(scenario())
+    sizes = [len(batch) for batch in predict.batches]
+    assert sum(sizes) == 23
+    assert max(sizes) == 5
+    assert len(sizes) < 23
+    assert sorted(item for batch in predict.batches for item in batch) == list(range(23))
+
+
+def test_a_lone_item_waits_no_longer_than_the_max_wait():
+    async def scenario():
+        batcher = await running(RecordingPredict(), max_wait_s=0.05)
+        started = time.perf_counter()
+        await batcher.submit([1])
+        elapsed = time.perf_counter() - started
+        await batcher.stop()
+        return elapsed
+
+    assert 0.04 <= asyncio.run(scenario()) < 0.5
+
+
+def test_items_arriving_within_the_max_wait_join_the_batch():
+    async def scenario():
+        predict = RecordingPredict()
+        batcher = await running(predict, max_batch_size=8, max_wait_s=0.2)
+
+        async def later(item: int, delay: float) -> list[int]:
+            await asyncio.sleep(delay)
+            return await batcher.submit([item])
+
+        await asyncio.gather(later(1, 0), later(2, 0.02), later(3, 0.04))
+        await batcher.stop()
+        return predict.batches
+
+    assert asyncio.run(scenario()) == [[1, 2, 3]]
+
+
+def test_an_error_reaches_only_the_callers_of_its_batch():
+    async def scenario():
+        predict = RecordingPredict(delay_s=0.05)
+        batcher = await running(predict, max_batch_size=2, max_wait_s=0.0)
+        first = asyncio.create_task(batcher.submit([1]))
+        await asyncio.sleep(0.01)  # The first batch is running; the next two items form the second.
+        failing = asyncio.create_task(batcher.submit([-1]))
+        sharing = asyncio.create_task(batcher.submit([5]))
+        await asyncio.sleep(0.01)
+        last = asyncio.create_task(batcher.submit([7]))
+        results = await asyncio.gather(first, failing, sharing, last, return_exceptions=True)
+        after = await batcher.submit([3])
+        await batcher.stop()
+        return predict.batches, results, after
+
+    batches, results, after = asyncio.run(scenario())
+    assert batches[:3] == [[1], [-1, 5], [7]]
+    assert results[0] == [2]
+    assert isinstance(results[1], ValueError) and isinstance(results[2], ValueError)
+    assert results[3] == [14]
+    assert after == [6]
+
+
+def test_predict_runs_off_the_event_loop_thread():
+    async def scenario():
+        predict = RecordingPredict()
+        batcher = await running(predict)
+        await batcher.submit([1, 2])
+        await batcher.stop()
+        return predict.threads
+
+    threads = asyncio.run(scenario())
+    assert threads and threading.main_thread().name not in threads
+
+
+def test_a_stopped_batcher_refuses_items():
+    async def scenario():
+        batcher = await running(RecordingPredict())
+        await batcher.stop()
+        await batcher.submit([1])
+
+    with pytest.raises(BatcherClosedError):
+        asyncio.run(scenario())
+
+
+def test_a_wrong_number_of_results_is_an_error_for_the_callers():
+    async def scenario():
+        batcher = await running(lambda items: items[:-1])
+        try:
+            await batcher.submit([1, 2])
+        finally:
+            await batcher.stop()
+
+    with pytest.raises(ValueError, match="1 results for 2 items"):
+        asyncio.run(scenario())

@@ -1,0 +1,63 @@
+"""Shared fixtures: a generated aclImdb dataset and a tiny model trained and exported by the real code."""
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from model.config import ModelConfig  # noqa: E402
+from tests.imdb_fixture import write_aclimdb  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
+
+TINY_MODEL = ModelConfig(
+    vocabulary_size=64,
+    sequence_length=48,
+    tail_length=8,
+    embedding_dim=8,
+    lstm_units=(4, 4),
+    dense_units=4,
+    dropout=0.1,
+)
+
+
+def tiny_train_config(data_dir: Path, artifacts_dir: Path, runs_dir: Path) -> TrainConfig:
+    return TrainConfig(
+        model=TINY_MODEL,
+        data_dir=data_dir,
+        artifacts_dir=artifacts_dir,
+        runs_dir=runs_dir,
+        validation_fraction=0.25,
+        epochs=6,
+        batch_size=16,
+        learning_rate=1e-2,
+        patience=6,
+    )
+
+
+@pytest.fixture(scope="session")
+def aclimdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_aclimdb(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def tiny_version(tmp_path_factory: pytest.TempPathFactory, aclimdb_dir: Path) -> Path:
+    """A version folder written by the real training and export code."""
+    from training.data import load_aclimdb
+    from training.train import train_and_export
+
+    root = tmp_path_factory.mktemp("artifacts")
+    config = tiny_train_config(aclimdb_dir, root / "sentiment", root / "runs")
+    return train_and_export(config, load_aclimdb(aclimdb_dir))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_version: Path) -> Path:
+    return tiny_version.parent
+
+
+@pytest.fixture
+def tiny_config() -> ModelConfig:
+    return replace(TINY_MODEL)

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from model.config import ModelConfig
+from model.text import PADDING_ID, build_vectorizer, pad, standardize, truncate
+
+
+def standardized(text: str) -> str:
+    return standardize(tf.constant([text])).numpy()[0].decode("utf-8").split()
+
+
+def test_standardize_lowercases_and_strips_line_breaks_and_punctuation():
+    assert standardized("Great FILM!<br /><br />Loved it, really.") == ["great", "film", "loved", "it", "really"]
+
+
+def test_standardize_folds_contractions_into_one_word():
+    assert standardized("I don't know, it’s fine") == ["i", "dont", "know", "its", "fine"]
+
+
+def test_standardize_keeps_non_latin_words_and_drops_emoji_and_control_characters():
+    assert standardized("Ótimo FILME 😀 素晴らしい\x00\x07映画") == ["ótimo", "filme", "素晴らしい", "映画"]
+
+
+def test_standardize_leaves_nothing_of_punctuation_only_text():
+    assert standardized("?!... 🎬 ---") == []
+
+
+def ragged(rows: list[list[int]]) -> tf.RaggedTensor:
+    return tf.ragged.constant(rows, dtype=tf.int64)
+
+
+def test_truncate_keeps_short_texts_whole_and_head_plus_tail_of_long_ones():
+    config = ModelConfig(sequence_length=6, tail_length=2)
+    short, long = list(range(2, 8)), list(range(2, 14))
+    result = truncate(ragged([short, long]), config).to_list()
+    assert result[0] == short
+    assert result[1] == [2, 3, 4, 5, 12, 13]
+
+
+def test_pad_pads_to_the_longest_row_and_to_at_least_one_step():
+    assert pad(ragged([[5, 6, 7], [8]])).numpy().tolist() == [[5, 6, 7], [8, PADDING_ID, PADDING_ID]]
+    assert pad(ragged([[], []])).shape == (2, 1)
+
+
+def test_vectorizer_maps_unseen_words_to_the_unknown_id():
+    vectorizer = build_vectorizer(ModelConfig(vocabulary_size=10))
+    vectorizer.adapt(tf.constant(["good film", "bad film"]))
+    ids = vectorizer(tf.constant(["Good FILM, zebra!"])).to_list()[0]
+    vocabulary = vectorizer.get_vocabulary()
+    assert [vocabulary[i] for i in ids] == ["good", "film", "[UNK]"]
+
+
+@pytest.mark.parametrize("tail_length", [-1, 6])
+def test_config_rejects_tail_outside_the_sequence(tail_length: int):
+    with pytest.raises(ValueError, match="tail_length"):
+        ModelConfig(sequence_length=6, tail_length=tail_length)
+
+
+def test_config_requires_two_stacked_lstm_layers():
+    with pytest.raises(ValueError, match="two LSTM"):
+        ModelConfig(lstm_units=(8,))
+
+
+def test_standardize_is_batch_independent():
+    texts = ["One. Two!", "THREE<br/>four"]
+    together = standardize(tf.constant(texts)).numpy()
+    alone = np.array([standardize(tf.constant([text])).numpy()[0] for text in texts])
+    assert (together == alone).all()

@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import pytest
+
+from model.config import ModelConfig
+from training.config import TrainConfig, parse_config
+
+
+def test_defaults_without_flags(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("IMDB_DATA_DIR", raising=False)
+    assert parse_config([]) == TrainConfig()
+
+
+def test_flags_override_training_and_model_fields(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("IMDB_DATA_DIR", raising=False)
+    config = parse_config(
+        ["--epochs", "3", "--lstm-units", "32", "16", "--bidirectional", "false", "--max-train-reviews", "500"]
+    )
+    assert config.epochs == 3
+    assert config.max_train_reviews == 500
+    assert config.model == ModelConfig(lstm_units=(32, 16), bidirectional=False)
+
+
+def test_data_dir_comes_from_the_environment_unless_a_flag_says_otherwise(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("IMDB_DATA_DIR", "/data/aclImdb_v1.tar.gz")
+    assert parse_config([]).data_dir == Path("/data/aclImdb_v1.tar.gz")
+    assert parse_config(["--data-dir", "/other"]).data_dir == Path("/other")
+
+
+def test_a_bad_value_is_refused(capsys: pytest.CaptureFixture):
+    with pytest.raises(SystemExit):
+        parse_config(["--bidirectional", "maybe"])
+    assert "expected true or false" in capsys.readouterr().err
+
+
+def test_to_dict_is_json_ready():
+    values = TrainConfig(data_dir=Path("x.tar.gz")).to_dict()
+    assert values["data_dir"] == "x.tar.gz"
+    assert values["model"]["lstm_units"] == ModelConfig().lstm_units

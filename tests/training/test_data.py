@@ -1,0 +1,73 @@
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.imdb_fixture import write_tarball
+from training import data as data_module
+from training.data import DataUnavailableError, load_aclimdb, load_imdb
+from training.train import main
+
+
+def test_reads_the_folder_its_parent_and_the_tarball_alike(aclimdb_dir: Path, tmp_path: Path):
+    tarball = write_tarball(aclimdb_dir, tmp_path / "aclImdb_v1.tar.gz")
+    loaded = [load_aclimdb(path) for path in (aclimdb_dir, aclimdb_dir.parent, tarball)]
+    for data in loaded:
+        assert len(data.train) == len(data.test) == 200
+        assert sorted(set(data.train.labels.tolist())) == [0, 1]
+    assert loaded[0].train.texts == loaded[1].train.texts == loaded[2].train.texts
+    assert loaded[0].train.movies == loaded[2].train.movies
+    assert loaded[2].source == "aclImdb:aclImdb_v1.tar.gz"
+
+
+def test_each_review_gets_the_movie_on_its_line_of_urls(aclimdb_dir: Path):
+    data = load_aclimdb(aclimdb_dir)
+    urls = (aclimdb_dir / "train" / "urls_pos.txt").read_text().splitlines()
+    text_of_review_5 = (next((aclimdb_dir / "train" / "pos").glob("5_*.txt"))).read_text()
+    index = data.train.texts.index(text_of_review_5)
+    assert urls[5].endswith(f"/title/{data.train.movies[index]}/usercomments")
+
+
+def test_a_missing_path_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(DataUnavailableError, match="No IMDB copy"):
+        load_aclimdb(tmp_path / "nowhere")
+
+
+def test_a_folder_without_reviews_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(DataUnavailableError, match="holds no aclImdb"):
+        load_aclimdb(tmp_path)
+
+
+def test_a_failed_download_says_how_to_pass_a_local_copy(monkeypatch: pytest.MonkeyPatch):
+    import tensorflow_datasets as tfds
+
+    def unreachable(*_args, **_kwargs):
+        raise ConnectionError("Failed to resolve 'ai.stanford.edu'")
+
+    monkeypatch.setattr(tfds, "load", unreachable)
+    with pytest.raises(DataUnavailableError, match="--data-dir PATH or IMDB_DATA_DIR=PATH"):
+        load_imdb(None)
+
+
+def test_the_cli_reports_missing_data_in_one_line_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture
+):
+    monkeypatch.delenv("IMDB_DATA_DIR", raising=False)
+
+    def unavailable(_data_dir):
+        raise DataUnavailableError("Could not download imdb_reviews; pass a local copy with --data-dir PATH.")
+
+    monkeypatch.setattr("training.train.load_imdb", unavailable)
+    with caplog.at_level(logging.ERROR):
+        assert main([]) == 2
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == [
+        "Could not download imdb_reviews; pass a local copy with --data-dir PATH."
+    ]
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_tfds_loader_is_used_when_no_local_copy_is_given(monkeypatch: pytest.MonkeyPatch):
+    calls = []
+    monkeypatch.setattr(data_module, "load_tfds", lambda: calls.append("tfds") or "loaded")
+    assert load_imdb(None) == "loaded"
+    assert calls == ["tfds"]

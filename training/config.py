@@ -1,0 +1,97 @@
+"""The training configuration: one object, every field overridable from the command line."""
+
+import argparse
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.config import ModelConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # Architecture and tokenizer; its fields are flags too (--lstm-units 64 64, --vocabulary-size ...).
+    model: ModelConfig = field(default_factory=ModelConfig)
+    # Local aclImdb copy (folder or aclImdb_v1.tar.gz); None downloads imdb_reviews with TFDS.
+    data_dir: Path | None = None
+    # Where versions are written: <artifacts_dir>/<version>/.
+    artifacts_dir: Path = Path("artifacts/sentiment")
+    # Where TensorBoard logs and checkpoints of each run go (not committed).
+    runs_dir: Path = Path("runs")
+    # Share of the training reviews held out for validation (model selection and calibration).
+    validation_fraction: float = 0.1
+    # Seed of every random choice: split, shuffling, initialisation, dropout.
+    seed: int = 1337
+    # Most passes over the training data; early stopping usually ends sooner.
+    epochs: int = 8
+    # Reviews per training step.
+    batch_size: int = 64
+    # Adam's learning rate.
+    learning_rate: float = 2e-3
+    # Epochs without a better validation loss before training stops (best weights are restored).
+    patience: int = 2
+    # Use at most this many training reviews (None: all); for quick experiments and tests.
+    max_train_reviews: int | None = None
+    # Use at most this many test reviews for the reported figures (None: all 25,000).
+    max_test_reviews: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy, as saved in metadata.json."""
+        values = dataclasses.asdict(self)
+        return {name: str(value) if isinstance(value, Path) else value for name, value in values.items()}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_fields(parser: argparse.ArgumentParser, config: Any, skip: set[str]) -> None:
+    """One flag per dataclass field, typed after the field's default value."""
+    for item in dataclasses.fields(config):
+        if item.name in skip:
+            continue
+        default = getattr(config, item.name)
+        if isinstance(default, bool):
+            parser.add_argument(_flag(item.name), type=_parse_bool, metavar="BOOL")
+        elif isinstance(default, tuple):
+            parser.add_argument(_flag(item.name), type=int, nargs="+")
+        elif isinstance(default, int | float | str):
+            parser.add_argument(_flag(item.name), type=type(default))
+        elif item.name.endswith("_reviews"):
+            parser.add_argument(_flag(item.name), type=int)
+        else:
+            parser.add_argument(_flag(item.name), type=Path)
+
+
+def _parse_bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes"}:
+        return True
+    if value.lower() in {"0", "false", "no"}:
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.train",
+        description="Train the sentiment model on IMDB and export a new version.",
+    )
+    _add_fields(parser, TrainConfig(), skip={"model"})
+    _add_fields(parser, ModelConfig(), skip=set())
+    return parser
+
+
+def parse_config(argv: list[str] | None = None) -> TrainConfig:
+    """Defaults, then the IMDB_DATA_DIR environment variable, then command-line flags."""
+    arguments = vars(build_parser().parse_args(argv))
+    given = {name: value for name, value in arguments.items() if value is not None}
+    if "data_dir" not in given and os.environ.get("IMDB_DATA_DIR"):
+        given["data_dir"] = Path(os.environ["IMDB_DATA_DIR"])
+    model_names = {item.name for item in dataclasses.fields(ModelConfig)}
+    model_values = {name: value for name, value in given.items() if name in model_names}
+    if "lstm_units" in model_values:
+        model_values["lstm_units"] = tuple(model_values["lstm_units"])
+    train_values = {name: value for name, value in given.items() if name not in model_names}
+    return TrainConfig(model=ModelConfig(**model_values), **train_values)

@@ -1,0 +1,121 @@
+"""Load the IMDB reviews, from tensorflow-datasets or from a local copy in Stanford's aclImdb layout."""
+
+import logging
+import re
+import tarfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+LABEL_NAMES = ("negative", "positive")
+_REVIEW_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+_URLS_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/urls_(pos|neg)\.txt$")
+_MOVIE_ID = re.compile(r"/title/(tt\d+)/")
+
+
+class DataUnavailableError(RuntimeError):
+    """The dataset could neither be read from a local copy nor downloaded."""
+
+
+@dataclass(frozen=True)
+class Reviews:
+    texts: list[str]
+    # 1 for positive, 0 for negative.
+    labels: np.ndarray
+    # The IMDB title each review is about, where the source says so; reviews of one movie are correlated.
+    movies: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, indices: np.ndarray) -> "Reviews":
+        movies = [self.movies[i] for i in indices] if self.movies is not None else None
+        return Reviews([self.texts[i] for i in indices], self.labels[indices], movies)
+
+
+@dataclass(frozen=True)
+class ImdbData:
+    train: Reviews
+    test: Reviews
+    # Where the reviews came from, as recorded in metadata.json.
+    source: str
+
+
+def load_imdb(data_dir: Path | None) -> ImdbData:
+    """Read a local aclImdb copy when one is given, else download imdb_reviews with TFDS."""
+    if data_dir is not None:
+        return load_aclimdb(data_dir)
+    return load_tfds()
+
+
+def load_tfds() -> ImdbData:
+    import tensorflow_datasets as tfds
+
+    try:
+        splits = tfds.load("imdb_reviews", split=["train", "test"], as_supervised=True, batch_size=-1)
+    except OSError as error:
+        raise DataUnavailableError(
+            "Could not download imdb_reviews with tensorflow-datasets "
+            f"({type(error).__name__}); pass a local copy with --data-dir PATH or IMDB_DATA_DIR=PATH, "
+            "where PATH is aclImdb_v1.tar.gz or the aclImdb folder it unpacks to."
+        ) from error
+    train, test = ([text.decode("utf-8") for text in texts.numpy()] for texts, _ in splits)
+    train_labels, test_labels = (labels.numpy().astype(np.int64) for _, labels in splits)
+    return ImdbData(Reviews(train, train_labels), Reviews(test, test_labels), source="tfds:imdb_reviews")
+
+
+def load_aclimdb(path: Path) -> ImdbData:
+    """Read Stanford's layout from aclImdb_v1.tar.gz, from the aclImdb folder, or from its parent."""
+    if not path.exists():
+        raise DataUnavailableError(f"No IMDB copy at {path}: expected aclImdb_v1.tar.gz or an aclImdb folder.")
+    files = _tar_files(path) if path.is_file() else _folder_files(path)
+    reviews: dict[str, list[tuple[str, int, int, str]]] = {"train": [], "test": []}
+    urls: dict[tuple[str, str], list[str]] = {}
+    for name, read in files:
+        if match := _REVIEW_NAME.search(name):
+            split, label, review_id, _rating = match.groups()
+            reviews[split].append((label, int(review_id), 1 if label == "pos" else 0, read()))
+        elif match := _URLS_NAME.search(name):
+            urls[match.groups()] = read().splitlines()
+    if not reviews["train"] or not reviews["test"]:
+        raise DataUnavailableError(f"{path} holds no aclImdb/train and aclImdb/test reviews.")
+    train, test = (_to_reviews(reviews[split], split, urls) for split in ("train", "test"))
+    logger.info("read %d train and %d test reviews from %s", len(train), len(test), path)
+    return ImdbData(train, test, source=f"aclImdb:{path.name}")
+
+
+def _to_reviews(rows: list[tuple[str, int, int, str]], split: str, urls: dict) -> Reviews:
+    rows.sort(key=lambda row: (row[0], row[1]))
+    texts = [row[3] for row in rows]
+    labels = np.array([row[2] for row in rows], dtype=np.int64)
+    try:
+        # Line N of urls_<label>.txt names the movie of review N.
+        movies = [_movie_id(urls[(split, label)][review_id]) for label, review_id, _, _ in rows]
+    except (KeyError, IndexError):
+        logger.warning("no complete urls_*.txt for %s: the validation split cannot be drawn by movie", split)
+        movies = None
+    return Reviews(texts, labels, movies)
+
+
+def _movie_id(url: str) -> str:
+    match = _MOVIE_ID.search(url)
+    return match.group(1) if match else url.strip()
+
+
+def _tar_files(path: Path) -> Iterator[tuple[str, Callable[[], str]]]:
+    with tarfile.open(path, "r:*") as archive:
+        for member in archive:
+            if member.isfile() and (_REVIEW_NAME.search(member.name) or _URLS_NAME.search(member.name)):
+                content = archive.extractfile(member).read()
+                yield member.name, lambda content=content: content.decode("utf-8")
+
+
+def _folder_files(path: Path) -> Iterator[tuple[str, Callable[[], str]]]:
+    root = path if path.name == "aclImdb" else path / "aclImdb"
+    for file in sorted(root.glob("*/*/*.txt")) + sorted(root.glob("*/urls_*.txt")):
+        name = "aclImdb/" + file.relative_to(root).as_posix()
+        yield name, lambda file=file: file.read_text(encoding="utf-8")

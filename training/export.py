@@ -1,0 +1,89 @@
+"""Write a model version: a string-in SavedModel plus metadata.json, published atomically."""
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from model.config import ModelConfig
+from model.text import UNKNOWN_ID, pad, truncate
+
+logger = logging.getLogger(__name__)
+
+METADATA_FILE = "metadata.json"
+STAGING_PREFIX = ".tmp-"
+
+
+def serving_function(
+    model: keras.Model, vectorizer: keras.layers.TextVectorization, config: ModelConfig, temperature: float
+) -> tf.types.experimental.PolymorphicFunction:
+    """Raw texts in; each text's positive-class probability and its count of known words out."""
+    temperature = tf.constant(temperature, dtype=tf.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="texts")])
+    def serve(texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        token_ids = pad(truncate(vectorizer(texts), config))
+        logits = model(token_ids, training=False)
+        return {
+            "positive_probability": tf.sigmoid(logits / temperature),
+            "known_token_count": tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),
+        }
+
+    return serve
+
+
+def write_savedmodel(
+    directory: Path,
+    model: keras.Model,
+    vectorizer: keras.layers.TextVectorization,
+    config: ModelConfig,
+    temperature: float,
+) -> None:
+    """Export with `serving_default` as the one signature, loadable with plain tf.saved_model.load."""
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.track(vectorizer)
+    archive.add_endpoint("serve", serving_function(model, vectorizer, config, temperature))
+    archive.write_out(str(directory), verbose=False)
+
+
+def staging_directory(artifacts_dir: Path) -> Path:
+    """A fresh folder beside the versions, on the same file system so that publishing is one rename."""
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    return artifacts_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+
+
+def existing_versions(artifacts_dir: Path) -> list[int]:
+    if not artifacts_dir.is_dir():
+        return []
+    return sorted(int(entry.name) for entry in artifacts_dir.iterdir() if entry.name.isdigit())
+
+
+def publish_version(staging: Path, artifacts_dir: Path, metadata: dict) -> Path:
+    """Write metadata.json into the staged SavedModel and rename it to the next free version number.
+
+    The rename is atomic, so a reader sees either no version or a complete one; when another run
+    takes the same number first, the rename fails and the next number is tried.
+    """
+    while True:
+        version = max(existing_versions(artifacts_dir), default=0) + 1
+        metadata = {"version": version, **metadata}
+        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+        target = artifacts_dir / str(version)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.exists():
+                raise
+            continue
+        logger.info("published version %d at %s", version, target)
+        return target
+
+
+def discard(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)

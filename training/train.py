@@ -1,0 +1,172 @@
+"""Train the sentiment model on IMDB and export a new version into artifacts/.
+
+python -m training.train                          # imdb_reviews from tensorflow-datasets
+python -m training.train --data-dir aclImdb_v1.tar.gz --epochs 4
+make train ARGS="--data-dir path/to/aclImdb"
+"""
+
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from model.architecture import build_model
+from model.text import build_vectorizer
+from training.calibration import fit_temperature
+from training.config import TrainConfig, parse_config
+from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, load_imdb
+from training.evaluate import evaluate_signature
+from training.export import discard, publish_version, staging_directory, write_savedmodel
+from training.pipeline import batches, tokenize
+from training.split import split_validation
+
+logger = logging.getLogger("training")
+
+
+def compile_model(config: TrainConfig) -> keras.Model:
+    model = build_model(config.model)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=1.0),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)],
+    )
+    return model
+
+
+def callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
+    return [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+        keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard")),
+    ]
+
+
+def validation_logits(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and labels in the dataset's own (bucketed) order."""
+    # Traced once for any shape: an eager call would run the recurrent loop step by step in Python.
+    forward = tf.function(lambda token_ids: model(token_ids, training=False), reduce_retracing=True)
+    logits, labels = [], []
+    for token_ids, batch_labels in dataset:
+        logits.append(forward(token_ids).numpy())
+        labels.append(batch_labels.numpy())
+    return np.concatenate(logits), np.concatenate(labels).astype(np.int64)
+
+
+def limit(reviews: Reviews, count: int | None, seed: int) -> Reviews:
+    if count is None or count >= len(reviews):
+        return reviews
+    return reviews.subset(np.sort(np.random.default_rng(seed).permutation(len(reviews))[:count]))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The splits, the adapted vectorizer and the batched token ids for fitting."""
+
+    train: Reviews
+    validation: Reviews
+    test: Reviews
+    vectorizer: keras.layers.TextVectorization
+    train_batches: tf.data.Dataset
+    validation_batches: tf.data.Dataset
+
+
+def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
+    train, validation = split_validation(data.train, config.validation_fraction, config.seed)
+    train = limit(train, config.max_train_reviews, config.seed)
+    test = limit(data.test, config.max_test_reviews, config.seed)
+    logger.info("%d train, %d validation, %d test reviews", len(train), len(validation), len(test))
+    vectorizer = build_vectorizer(config.model)
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(train.texts).batch(1024))
+    logger.info("vocabulary of %d tokens", vectorizer.vocabulary_size())
+
+    def batched(reviews: Reviews, shuffle_seed: int | None) -> tf.data.Dataset:
+        token_ids = tokenize(vectorizer, reviews.texts, config.model)
+        return batches(token_ids, reviews.labels, config.model, config.batch_size, shuffle_seed)
+
+    return Prepared(train, validation, test, vectorizer, batched(train, config.seed), batched(validation, None))
+
+
+def fit(config: TrainConfig, prepared: Prepared) -> tuple[keras.Model, keras.callbacks.History]:
+    run_dir = config.runs_dir / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    model = compile_model(config)
+    history = model.fit(
+        prepared.train_batches,
+        validation_data=prepared.validation_batches,
+        epochs=config.epochs,
+        callbacks=callbacks(config, run_dir),
+        verbose=2,
+    )
+    return model, history
+
+
+def build_metadata(
+    config: TrainConfig, data: ImdbData, prepared: Prepared, history: keras.callbacks.History, extra: dict
+) -> dict:
+    """Everything metadata.json records but the version number, which publishing adds."""
+    split = {"train": len(prepared.train), "validation": len(prepared.validation), "test": len(prepared.test)}
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+        "labels": list(LABEL_NAMES),
+        "vocabulary_size": prepared.vectorizer.vocabulary_size(),
+        "sequence_length": config.model.sequence_length,
+        "data_source": data.source,
+        "split": {**split, "validation_by_movie": data.train.movies is not None},
+        "config": config.to_dict(),
+        "signature": {
+            "inputs": {"texts": "string[batch]"},
+            "outputs": {"positive_probability": "float32[batch]", "known_token_count": "int32[batch]"},
+        },
+        "training": {
+            "epochs_run": len(history.history["loss"]),
+            "history": {name: [float(value) for value in values] for name, values in history.history.items()},
+        },
+        **extra,
+    }
+
+
+def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
+    """Fit, calibrate, export to a staging folder, evaluate what was exported, then publish it."""
+    started = time.monotonic()
+    keras.utils.set_random_seed(config.seed)
+    prepared = prepare(config, data)
+    model, history = fit(config, prepared)
+    temperature = fit_temperature(*validation_logits(model, prepared.validation_batches))
+    logger.info("fitted temperature %.3f on the validation split", temperature)
+    staging = staging_directory(config.artifacts_dir)
+    try:
+        write_savedmodel(staging, model, prepared.vectorizer, config.model, temperature)
+        signature = tf.saved_model.load(str(staging)).signatures["serving_default"]
+        evaluation = {
+            "validation": evaluate_signature(signature, prepared.validation),
+            "test": evaluate_signature(signature, prepared.test),
+        }
+        logger.info("test figures: %s", {k: v for k, v in evaluation["test"].items() if k != "confusion_matrix"})
+        extra = {"temperature": temperature, "evaluation": evaluation}
+        metadata = build_metadata(config, data, prepared, history, extra)
+        metadata["training"]["seconds"] = round(time.monotonic() - started, 1)
+        return publish_version(staging, config.artifacts_dir, metadata)
+    finally:
+        discard(staging)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = parse_config(argv)
+    try:
+        data = load_imdb(config.data_dir)
+    except DataUnavailableError as error:
+        logger.error("%s", error)
+        return 2
+    train_and_export(config, data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
