@@ -39,6 +39,11 @@ def write_aclimdb(root: Path, reviews_per_label: int = 100, reviews_per_movie: i
                 (folder / f"{review_id}_{rating}.txt").write_text(text, encoding="utf-8")
                 urls.append(f"http://www.imdb.com/title/tt{movie:07d}/usercomments")
             (base / split / f"urls_{label}.txt").write_text("\n".join(urls) + "\n", encoding="utf-8")
+    unsupervised = base / "train" / "unsup"
+    unsupervised.mkdir()
+    for review_id in range(reviews_per_label):
+        text = generated_review(rng, positive=bool(review_id % 2))
+        (unsupervised / f"{review_id}_0.txt").write_text(text, encoding="utf-8")
     return base
 
 

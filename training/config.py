@@ -22,6 +22,10 @@ class TrainConfig:
     runs_dir: Path = Path("runs")
     # Share of the training reviews held out for validation (model selection and calibration).
     validation_fraction: float = 0.1
+    # Start the embedding layer from PPMI-SVD word vectors of the train and unlabelled reviews.
+    pretrained_embeddings: bool = True
+    # Words on each side that count as neighbours when learning those vectors.
+    embedding_window: int = 5
     # Seed of every random choice: split, shuffling, initialisation, dropout.
     seed: int = 1337
     # Most passes over the training data; early stopping usually ends sooner.

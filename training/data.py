@@ -4,7 +4,7 @@ import logging
 import re
 import tarfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 LABEL_NAMES = ("negative", "positive")
-_REVIEW_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+_REVIEW_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
 _URLS_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/urls_(pos|neg)\.txt$")
 _MOVIE_ID = re.compile(r"/title/(tt\d+)/")
 
@@ -43,6 +43,8 @@ class ImdbData:
     test: Reviews
     # Where the reviews came from, as recorded in metadata.json.
     source: str
+    # Reviews without a label (train/unsup), for learning word vectors.
+    unsupervised: list[str] = field(default_factory=list)
 
 
 def load_imdb(data_dir: Path | None) -> ImdbData:
@@ -56,16 +58,18 @@ def load_tfds() -> ImdbData:
     import tensorflow_datasets as tfds
 
     try:
-        splits = tfds.load("imdb_reviews", split=["train", "test"], as_supervised=True, batch_size=-1)
+        splits = tfds.load("imdb_reviews", split=["train", "test", "unsupervised"], as_supervised=True, batch_size=-1)
     except OSError as error:
         raise DataUnavailableError(
             "Could not download imdb_reviews with tensorflow-datasets "
             f"({type(error).__name__}); pass a local copy with --data-dir PATH or IMDB_DATA_DIR=PATH, "
             "where PATH is aclImdb_v1.tar.gz or the aclImdb folder it unpacks to."
         ) from error
-    train, test = ([text.decode("utf-8") for text in texts.numpy()] for texts, _ in splits)
-    train_labels, test_labels = (labels.numpy().astype(np.int64) for _, labels in splits)
-    return ImdbData(Reviews(train, train_labels), Reviews(test, test_labels), source="tfds:imdb_reviews")
+    train, test, unsupervised = ([text.decode("utf-8") for text in texts.numpy()] for texts, _ in splits)
+    train_labels, test_labels = (labels.numpy().astype(np.int64) for _, labels in splits[:2])
+    return ImdbData(
+        Reviews(train, train_labels), Reviews(test, test_labels), "tfds:imdb_reviews", unsupervised=unsupervised
+    )
 
 
 def load_aclimdb(path: Path) -> ImdbData:
@@ -74,18 +78,25 @@ def load_aclimdb(path: Path) -> ImdbData:
         raise DataUnavailableError(f"No IMDB copy at {path}: expected aclImdb_v1.tar.gz or an aclImdb folder.")
     files = _tar_files(path) if path.is_file() else _folder_files(path)
     reviews: dict[str, list[tuple[str, int, int, str]]] = {"train": [], "test": []}
+    unsupervised: list[tuple[int, str]] = []
     urls: dict[tuple[str, str], list[str]] = {}
     for name, read in files:
         if match := _REVIEW_NAME.search(name):
             split, label, review_id, _rating = match.groups()
-            reviews[split].append((label, int(review_id), 1 if label == "pos" else 0, read()))
+            if label == "unsup":
+                unsupervised.append((int(review_id), read()))
+            else:
+                reviews[split].append((label, int(review_id), 1 if label == "pos" else 0, read()))
         elif match := _URLS_NAME.search(name):
             urls[match.groups()] = read().splitlines()
     if not reviews["train"] or not reviews["test"]:
         raise DataUnavailableError(f"{path} holds no aclImdb/train and aclImdb/test reviews.")
     train, test = (_to_reviews(reviews[split], split, urls) for split in ("train", "test"))
-    logger.info("read %d train and %d test reviews from %s", len(train), len(test), path)
-    return ImdbData(train, test, source=f"aclImdb:{path.name}")
+    unlabelled = [text for _, text in sorted(unsupervised)]
+    logger.info(
+        "read %d train, %d test and %d unlabelled reviews from %s", len(train), len(test), len(unlabelled), path
+    )
+    return ImdbData(train, test, source=f"aclImdb:{path.name}", unsupervised=unlabelled)
 
 
 def _to_reviews(rows: list[tuple[str, int, int, str]], split: str, urls: dict) -> Reviews:

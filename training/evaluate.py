@@ -1,17 +1,29 @@
 """Score reviews with an exported SavedModel and compute the evaluation figures.
 
-python -m training.evaluate --version 3 --data-dir ../aclImdb_v1.tar.gz
+Re-evaluate a shipped version on the IMDB test split and print its figures beside the recorded ones:
+
+    python -m training.evaluate --version 3 --data-dir aclImdb_v1.tar.gz
+    make evaluate VERSION=3
 """
 
+import argparse
+import json
+import logging
+import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from training.data import Reviews
+from training.data import DataUnavailableError, Reviews, load_imdb
+from training.export import METADATA_FILE, existing_versions
 from training.metrics import classification_figures
 
 Signature = Callable[..., dict[str, tf.Tensor]]
+logger = logging.getLogger("training.evaluate")
+_TABLE_FIGURES = ("examples", "accuracy", "precision", "recall", "f1", "roc_auc", "ece")
 
 
 def predict_probabilities(signature: Signature, texts: list[str], batch_size: int = 128) -> np.ndarray:
@@ -27,3 +39,43 @@ def predict_probabilities(signature: Signature, texts: list[str], batch_size: in
 
 def evaluate_signature(signature: Signature, reviews: Reviews) -> dict:
     return classification_figures(reviews.labels, predict_probabilities(signature, reviews.texts))
+
+
+def format_table(measured: dict, recorded: dict) -> str:
+    rows = [f"{'figure':<10} {'measured':>10} {'recorded':>10}"]
+    for name in _TABLE_FIGURES:
+        rows.append(f"{name:<10} {measured[name]:>10.4f} {recorded.get(name, float('nan')):>10.4f}")
+    rows.append(f"confusion matrix [[TN, FP], [FN, TP]]: {measured['confusion_matrix']}")
+    return "\n".join(rows)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", type=int, help="version number (default: the newest)")
+    parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts/sentiment"))
+    parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    arguments = build_parser().parse_args(argv)
+    versions = existing_versions(arguments.artifacts_dir)
+    version = arguments.version if arguments.version is not None else max(versions, default=None)
+    if version not in versions:
+        logger.error("no version %s under %s", version, arguments.artifacts_dir)
+        return 2
+    try:
+        data = load_imdb(Path(arguments.data_dir) if arguments.data_dir else None)
+    except DataUnavailableError as error:
+        logger.error("%s", error)
+        return 2
+    path = arguments.artifacts_dir / str(version)
+    recorded = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))["evaluation"]["test"]
+    measured = evaluate_signature(tf.saved_model.load(str(path)).signatures["serving_default"], data.test)
+    sys.stdout.write(f"version {version} on {data.source} test split\n{format_table(measured, recorded)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,6 +21,7 @@ from model.text import build_vectorizer
 from training.calibration import fit_temperature
 from training.config import TrainConfig, parse_config
 from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, load_imdb
+from training.embeddings import pretrained_embeddings
 from training.evaluate import evaluate_signature
 from training.export import discard, publish_version, staging_directory, write_savedmodel
 from training.pipeline import batches, tokenize
@@ -73,6 +74,8 @@ class Prepared:
     vectorizer: keras.layers.TextVectorization
     train_batches: tf.data.Dataset
     validation_batches: tf.data.Dataset
+    # Initial word vectors, or None to start from random ones.
+    embeddings: np.ndarray | None
 
 
 def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
@@ -80,20 +83,37 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
     train = limit(train, config.max_train_reviews, config.seed)
     test = limit(data.test, config.max_test_reviews, config.seed)
     logger.info("%d train, %d validation, %d test reviews", len(train), len(validation), len(test))
+    # The vocabulary may come from unlabelled reviews too: their words then get learned vectors.
+    vocabulary_texts = train.texts + data.unsupervised
     vectorizer = build_vectorizer(config.model)
-    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(train.texts).batch(1024))
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(vocabulary_texts).batch(1024))
     logger.info("vocabulary of %d tokens", vectorizer.vocabulary_size())
+    embeddings = None
+    if config.pretrained_embeddings:
+        token_ids = tf.concat([vectorizer(tf.constant(chunk)) for chunk in _chunks(vocabulary_texts)], axis=0)
+        embeddings = pretrained_embeddings(
+            token_ids, vectorizer.vocabulary_size(), config.model.embedding_dim, config.embedding_window, config.seed
+        )
+        logger.info("learned word vectors from %d reviews", len(vocabulary_texts))
 
     def batched(reviews: Reviews, shuffle_seed: int | None) -> tf.data.Dataset:
         token_ids = tokenize(vectorizer, reviews.texts, config.model)
         return batches(token_ids, reviews.labels, config.model, config.batch_size, shuffle_seed)
 
-    return Prepared(train, validation, test, vectorizer, batched(train, config.seed), batched(validation, None))
+    return Prepared(
+        train, validation, test, vectorizer, batched(train, config.seed), batched(validation, None), embeddings
+    )
+
+
+def _chunks(texts: list[str], size: int = 4096) -> list[list[str]]:
+    return [texts[start : start + size] for start in range(0, len(texts), size)]
 
 
 def fit(config: TrainConfig, prepared: Prepared) -> tuple[keras.Model, keras.callbacks.History]:
     run_dir = config.runs_dir / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     model = compile_model(config)
+    if prepared.embeddings is not None:
+        model.get_layer("embedding").set_weights([prepared.embeddings])
     history = model.fit(
         prepared.train_batches,
         validation_data=prepared.validation_batches,

@@ -15,6 +15,7 @@ def test_reads_the_folder_its_parent_and_the_tarball_alike(aclimdb_dir: Path, tm
     for data in loaded:
         assert len(data.train) == len(data.test) == 200
         assert sorted(set(data.train.labels.tolist())) == [0, 1]
+        assert len(data.unsupervised) == 100
     assert loaded[0].train.texts == loaded[1].train.texts == loaded[2].train.texts
     assert loaded[0].train.movies == loaded[2].train.movies
     assert loaded[2].source == "aclImdb:aclImdb_v1.tar.gz"

@@ -98,3 +98,21 @@ def test_a_staging_folder_is_never_a_version(tmp_path: Path):
     staging.mkdir()
     assert existing_versions(tmp_path) == []
     assert not staging.name.isdigit()
+
+
+def test_evaluate_cli_reproduces_the_recorded_figures(tiny_version: Path, aclimdb_dir: Path, capsys):
+    from training.evaluate import main
+
+    assert main(["--artifacts-dir", str(tiny_version.parent), "--data-dir", str(aclimdb_dir)]) == 0
+    output = capsys.readouterr().out
+    recorded = json.loads((tiny_version / "metadata.json").read_text())["evaluation"]["test"]["accuracy"]
+    accuracy_row = next(line for line in output.splitlines() if line.startswith("accuracy"))
+    measured_value, recorded_value = (float(value) for value in accuracy_row.split()[1:])
+    assert measured_value == pytest.approx(recorded, abs=1e-4)
+    assert recorded_value == pytest.approx(recorded, abs=1e-4)
+
+
+def test_evaluate_cli_reports_a_missing_version(tmp_path: Path):
+    from training.evaluate import main
+
+    assert main(["--artifacts-dir", str(tmp_path), "--version", "3"]) == 2
