@@ -24,6 +24,8 @@ class TrainConfig:
     validation_fraction: float = 0.1
     # Start the embedding layer from PPMI-SVD word vectors of the train and unlabelled reviews.
     pretrained_embeddings: bool = True
+    # Keep those word vectors fixed while fitting, so that 22,500 labels cannot overfit them.
+    freeze_embeddings: bool = False
     # Words on each side that count as neighbours when learning those vectors.
     embedding_window: int = 5
     # Seed of every random choice: split, shuffling, initialisation, dropout.

@@ -20,6 +20,7 @@ import tensorflow as tf
 from training.data import DataUnavailableError, Reviews, load_imdb
 from training.export import METADATA_FILE, existing_versions
 from training.metrics import classification_figures
+from training.sentences import sample_sentences
 
 Signature = Callable[..., dict[str, tf.Tensor]]
 logger = logging.getLogger("training.evaluate")
@@ -71,9 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", error)
         return 2
     path = arguments.artifacts_dir / str(version)
-    recorded = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))["evaluation"]["test"]
-    measured = evaluate_signature(tf.saved_model.load(str(path)).signatures["serving_default"], data.test)
-    sys.stdout.write(f"version {version} on {data.source} test split\n{format_table(measured, recorded)}\n")
+    metadata = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
+    signature = tf.saved_model.load(str(path)).signatures["serving_default"]
+    sentences = sample_sentences(
+        data.test, metadata["evaluation"]["test_sentences"]["examples"], metadata["config"]["seed"]
+    )
+    sys.stdout.write(f"version {version} on the {data.source} test split\n")
+    for name, reviews in (("test", data.test), ("test_sentences", sentences)):
+        measured = evaluate_signature(signature, reviews)
+        sys.stdout.write(f"\n{name}\n{format_table(measured, metadata['evaluation'][name])}\n")
     return 0
 
 

@@ -22,22 +22,27 @@ from training.calibration import fit_temperature
 from training.config import TrainConfig, parse_config
 from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, load_imdb
 from training.embeddings import pretrained_embeddings
-from training.evaluate import evaluate_signature
+from training.evaluate import Signature, evaluate_signature, predict_probabilities
 from training.export import discard, publish_version, staging_directory, write_savedmodel
+from training.metrics import classification_figures
 from training.pipeline import batches, tokenize
+from training.report import write_report
+from training.sentences import sample_sentences
 from training.split import split_validation
 
 logger = logging.getLogger("training")
 
+REPORT_FILE = "report.png"
+# Sentences cut from test reviews, to measure how the model does on one-liners.
+SHORT_TEXTS = 5000
 
-def compile_model(config: TrainConfig) -> keras.Model:
-    model = build_model(config.model)
+
+def compile_model(model: keras.Model, config: TrainConfig) -> None:
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=1.0),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)],
     )
-    return model
 
 
 def callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
@@ -91,8 +96,9 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
     embeddings = None
     if config.pretrained_embeddings:
         token_ids = tf.concat([vectorizer(tf.constant(chunk)) for chunk in _chunks(vocabulary_texts)], axis=0)
+        # Sized like the embedding layer, which is larger than the vocabulary when the corpus is small.
         embeddings = pretrained_embeddings(
-            token_ids, vectorizer.vocabulary_size(), config.model.embedding_dim, config.embedding_window, config.seed
+            token_ids, config.model.vocabulary_size, config.model.embedding_dim, config.embedding_window, config.seed
         )
         logger.info("learned word vectors from %d reviews", len(vocabulary_texts))
 
@@ -111,9 +117,11 @@ def _chunks(texts: list[str], size: int = 4096) -> list[list[str]]:
 
 def fit(config: TrainConfig, prepared: Prepared) -> tuple[keras.Model, keras.callbacks.History]:
     run_dir = config.runs_dir / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    model = compile_model(config)
+    model = build_model(config.model)
     if prepared.embeddings is not None:
         model.get_layer("embedding").set_weights([prepared.embeddings])
+        model.get_layer("embedding").trainable = not config.freeze_embeddings
+    compile_model(model, config)
     history = model.fit(
         prepared.train_batches,
         validation_data=prepared.validation_batches,
@@ -151,6 +159,37 @@ def build_metadata(
     }
 
 
+def evaluate_export(signature: Signature, prepared: Prepared, seed: int) -> tuple[dict, np.ndarray]:
+    """Figures of the exported model on validation, test and short texts; also the test probabilities."""
+    test_probabilities = predict_probabilities(signature, prepared.test.texts)
+    evaluation = {
+        "validation": evaluate_signature(signature, prepared.validation),
+        "test": classification_figures(prepared.test.labels, test_probabilities),
+        "test_sentences": evaluate_signature(signature, sample_sentences(prepared.test, SHORT_TEXTS, seed)),
+    }
+    return evaluation, test_probabilities
+
+
+def report_summary(metadata: dict) -> list[str]:
+    test, sentences = metadata["evaluation"]["test"], metadata["evaluation"]["test_sentences"]
+    model = metadata["config"]["model"]
+    return [
+        f"test reviews        {test['examples']:,}",
+        f"accuracy            {test['accuracy']:.4f}",
+        f"F1                  {test['f1']:.4f}",
+        f"ROC-AUC             {test['roc_auc']:.4f}",
+        f"ECE (15 bins)       {test['ece']:.4f}",
+        f"short texts ({sentences['examples']:,})",
+        f"  accuracy          {sentences['accuracy']:.4f}",
+        f"validation accuracy {metadata['evaluation']['validation']['accuracy']:.4f}",
+        f"temperature         {metadata['temperature']:.3f}",
+        f"epochs run          {metadata['training']['epochs_run']}",
+        f"training time       {metadata['training']['seconds'] / 60:.1f} min",
+        f"LSTM units          {model['lstm_units']} bidirectional={model['bidirectional']}",
+        f"vocabulary          {metadata['vocabulary_size']:,}, {model['sequence_length']} tokens",
+    ]
+
+
 def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
     """Fit, calibrate, export to a staging folder, evaluate what was exported, then publish it."""
     started = time.monotonic()
@@ -163,14 +202,14 @@ def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
     try:
         write_savedmodel(staging, model, prepared.vectorizer, config.model, temperature)
         signature = tf.saved_model.load(str(staging)).signatures["serving_default"]
-        evaluation = {
-            "validation": evaluate_signature(signature, prepared.validation),
-            "test": evaluate_signature(signature, prepared.test),
-        }
+        evaluation, test_probabilities = evaluate_export(signature, prepared, config.seed)
         logger.info("test figures: %s", {k: v for k, v in evaluation["test"].items() if k != "confusion_matrix"})
         extra = {"temperature": temperature, "evaluation": evaluation}
         metadata = build_metadata(config, data, prepared, history, extra)
         metadata["training"]["seconds"] = round(time.monotonic() - started, 1)
+        write_report(
+            staging / REPORT_FILE, metadata, prepared.test.labels, test_probabilities, report_summary(metadata)
+        )
         return publish_version(staging, config.artifacts_dir, metadata)
     finally:
         discard(staging)

@@ -78,6 +78,14 @@ def test_metadata_records_what_the_service_and_users_need(tiny_version: Path):
     assert sum(map(sum, test_figures["confusion_matrix"])) == 200
     assert metadata["training"]["epochs_run"] == len(metadata["training"]["history"]["loss"]) >= 1
     assert metadata["temperature"] > 0
+    assert metadata["training"]["seconds"] > 0
+    assert 0 < metadata["evaluation"]["test_sentences"]["examples"] <= 200
+
+
+def test_the_report_is_a_png_beside_the_metadata(tiny_version: Path):
+    report = tiny_version / "report.png"
+    assert report.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert report.stat().st_size > 50_000
 
 
 def test_publishing_takes_the_next_number_and_leaves_no_staging_folder(tmp_path: Path):

@@ -1,0 +1,28 @@
+import numpy as np
+
+from training.data import Reviews
+from training.sentences import sample_sentences, sentences_of
+
+
+def test_sentences_are_split_on_end_marks_and_line_breaks_and_kept_between_4_and_30_words():
+    text = "Loved it. Truly a superb film from start to end!<br /><br />Go see it now, really. " + "word " * 40 + "."
+    assert sentences_of(text) == ["Truly a superb film from start to end!", "Go see it now, really."]
+
+
+def test_each_sampled_sentence_comes_from_a_review_with_the_same_label():
+    reviews = Reviews(
+        ["A fine film with a great cast. Bad ending though, sadly.", "Not worth a minute of your time. Avoid."],
+        np.array([1, 0]),
+    )
+    short = sample_sentences(reviews, count=10, seed=0)
+    assert len(short) == 2
+    for text, label in zip(short.texts, short.labels, strict=True):
+        source = next(index for index, review in enumerate(reviews.texts) if text in review)
+        assert reviews.labels[source] == label
+
+
+def test_sampling_is_seeded_and_bounded():
+    reviews = Reviews([f"Sentence number {n} is here. And another one {n} here." for n in range(50)], np.zeros(50))
+    first = sample_sentences(reviews, count=20, seed=3)
+    assert len(first) == 20
+    assert sample_sentences(reviews, count=20, seed=3).texts == first.texts

@@ -1,0 +1,36 @@
+"""Short texts for evaluation: one sentence cut from each review, labelled with its review's label.
+
+Users send one-liners as often as full reviews. A sentence inherits its review's label, which is
+noisy (a positive review can hold a negative sentence), so the figure is a floor, not a ceiling.
+"""
+
+import re
+
+import numpy as np
+
+from training.data import Reviews
+
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_MIN_WORDS = 4
+_MAX_WORDS = 30
+
+
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a review with 4 to 30 words."""
+    pieces = _SENTENCE_END.split(_LINE_BREAK.sub(" ", text))
+    return [piece.strip() for piece in pieces if _MIN_WORDS <= len(piece.split()) <= _MAX_WORDS]
+
+
+def sample_sentences(reviews: Reviews, count: int, seed: int) -> Reviews:
+    """At most one random sentence from each of `count` random reviews."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for index in rng.permutation(len(reviews)):
+        candidates = sentences_of(reviews.texts[index])
+        if candidates:
+            texts.append(candidates[rng.integers(len(candidates))])
+            labels.append(reviews.labels[index])
+        if len(texts) == count:
+            break
+    return Reviews(texts, np.array(labels, dtype=np.int64))
