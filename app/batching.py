@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,9 +18,26 @@ class BatcherClosedError(RuntimeError):
     """The batcher is not running, so it cannot take items."""
 
 
+class QueueFullError(RuntimeError):
+    """The queue already holds as many items as it may; the caller should retry later."""
+
+
+class BatchTimeoutError(TimeoutError):
+    """The items were not answered within the batcher's timeout."""
+
+
+@dataclass(frozen=True)
+class BatchStats:
+    size: int
+    # How long each item waited in the queue before its batch started.
+    queue_waits_s: list[float]
+    inference_s: float
+
+
 @dataclass
-class _Pending(Generic[Item, Result]):
+class _Pending(Generic[Item]):
     item: Item
+    queued_at: float = field(default_factory=time.perf_counter)
     future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -29,16 +47,32 @@ class MicroBatcher(Generic[Item, Result]):
     A batch starts with the oldest queued item and takes whatever else is queued, waiting at most
     `max_wait_s` for more. `predict` runs on one worker thread, off the event loop, so batches run
     one after the other while the next one fills up. When `predict` raises, only the callers whose
-    items were in that batch get the error.
+    items were in that batch get the error. At most `max_queue_items` items wait at once, and a
+    caller waits at most `timeout_s` for its results.
     """
 
-    def __init__(self, predict: Callable[[list[Item]], Sequence[Result]], max_batch_size: int, max_wait_s: float):
+    def __init__(
+        self,
+        predict: Callable[[list[Item]], Sequence[Result]],
+        max_batch_size: int,
+        max_wait_s: float,
+        max_queue_items: int | None = None,
+        timeout_s: float | None = None,
+        on_batch: Callable[[BatchStats], None] | None = None,
+    ):
         self._predict = predict
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
-        self._queue: asyncio.Queue[_Pending[Item, Result]] = asyncio.Queue()
+        self.max_queue_items = max_queue_items
+        self.timeout_s = timeout_s
+        self._on_batch = on_batch
+        self._queue: asyncio.Queue[_Pending[Item]] = asyncio.Queue()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
         self._worker: asyncio.Task | None = None
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._run_forever(), name="micro-batcher")
@@ -54,17 +88,26 @@ class MicroBatcher(Generic[Item, Result]):
         """Results for `items`, in their order."""
         if self._worker is None:
             raise BatcherClosedError("the batcher is not running")
+        if self.max_queue_items is not None and self._queue.qsize() + len(items) > self.max_queue_items:
+            raise QueueFullError(
+                f"the queue holds {self._queue.qsize()} items; at most {self.max_queue_items} may wait"
+            )
         pending = [_Pending(item) for item in items]
         for entry in pending:
             self._queue.put_nowait(entry)
-        return list(await asyncio.gather(*(entry.future for entry in pending)))
+        answers = asyncio.gather(*(entry.future for entry in pending))
+        try:
+            # On time-out the futures are cancelled, so the worker skips them.
+            return list(await asyncio.wait_for(answers, self.timeout_s))
+        except TimeoutError as error:
+            raise BatchTimeoutError(f"no answer within {self.timeout_s} s") from error
 
     async def _run_forever(self) -> None:
         while True:
             batch = await self._next_batch()
             await self._run_batch(batch)
 
-    async def _next_batch(self) -> list[_Pending[Item, Result]]:
+    async def _next_batch(self) -> list[_Pending[Item]]:
         batch = [await self._queue.get()]
         deadline = asyncio.get_running_loop().time() + self.max_wait_s
         while len(batch) < self.max_batch_size:
@@ -80,13 +123,17 @@ class MicroBatcher(Generic[Item, Result]):
                 break
         return batch
 
-    async def _run_batch(self, batch: list[_Pending[Item, Result]]) -> None:
-        # Callers that went away (a closed connection) need no answer.
+    async def _run_batch(self, batch: list[_Pending[Item]]) -> None:
+        # Callers that went away (a closed connection, a time-out) need no answer.
         live = [entry for entry in batch if not entry.future.done()]
         if not live:
             return
+        started = time.perf_counter()
         call = asyncio.get_running_loop().run_in_executor(self._executor, self._predict, [e.item for e in live])
         await asyncio.wait([call])
+        if self._on_batch is not None:
+            waits = [started - entry.queued_at for entry in live]
+            self._on_batch(BatchStats(len(live), waits, time.perf_counter() - started))
         error = call.exception()
         if error is None and len(call.result()) != len(live):
             error = ValueError(f"predict returned {len(call.result())} results for {len(live)} items")

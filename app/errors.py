@@ -6,10 +6,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app.batching import BatcherClosedError
+from app.batching import BatcherClosedError, BatchTimeoutError, QueueFullError
 from app.prediction import NoKnownWordsError
 
 logger = logging.getLogger(__name__)
+
+# Seconds a client told the queue is full should wait; a batch takes well under a second.
+RETRY_AFTER_S = "1"
 
 
 class ModelNotReadyError(RuntimeError):
@@ -41,6 +44,15 @@ def _not_ready(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"detail": f"the service is not ready: {error}"})
 
 
+def _queue_full(_request: Request, error: QueueFullError) -> JSONResponse:
+    content = {"detail": f"the service is busy: {error}; retry shortly"}
+    return JSONResponse(status_code=503, content=content, headers={"Retry-After": RETRY_AFTER_S})
+
+
+def _timed_out(_request: Request, error: BatchTimeoutError) -> JSONResponse:
+    return JSONResponse(status_code=504, content={"detail": f"the prediction took too long: {error}"})
+
+
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return JSONResponse(status_code=500, content={"detail": "internal server error"})
@@ -51,4 +63,6 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NoKnownWordsError, _no_known_words)
     app.add_exception_handler(ModelNotReadyError, _not_ready)
     app.add_exception_handler(BatcherClosedError, _not_ready)
+    app.add_exception_handler(QueueFullError, _queue_full)
+    app.add_exception_handler(BatchTimeoutError, _timed_out)
     app.add_exception_handler(Exception, _unexpected)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from app.batching import MicroBatcher
 from app.errors import register_error_handlers
+from app.metrics import RequestMetricsMiddleware, ServiceMetrics
 from app.middleware import BodySizeLimitMiddleware
 from app.model_store import ModelLoadError, ModelNotFoundError, load_version, newest_version
 from app.routes import build_router
@@ -29,8 +30,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.error("serving without a model: %s", error)
         yield
         return
-    batcher = MicroBatcher(model.predict, settings.max_batch_size, settings.max_batch_wait_ms / 1000)
+    metrics: ServiceMetrics = app.state.metrics
+    batcher = MicroBatcher(
+        model.predict,
+        max_batch_size=settings.max_batch_size,
+        max_wait_s=settings.max_batch_wait_ms / 1000,
+        max_queue_items=settings.max_queue_items,
+        timeout_s=settings.request_timeout_s,
+        on_batch=metrics.observe_batch,
+    )
     await batcher.start()
+    metrics.queue_depth.set_function(lambda: batcher.queue_depth)
+    metrics.model.info({"version": str(model.version)})
     app.state.model, app.state.batcher = model, batcher
     try:
         yield
@@ -50,7 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.model = None
     app.state.batcher = None
+    app.state.metrics = ServiceMetrics()
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: it also counts the requests the size limit refuses.
+    app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
     register_error_handlers(app)
     app.include_router(build_router(settings))
     return app

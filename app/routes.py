@@ -3,7 +3,8 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.dependencies import BatcherDep, ModelDep
 from app.prediction import to_predictions
@@ -19,7 +20,8 @@ def build_router(settings: Settings) -> APIRouter:
         for code, description in {
             413: "Request body too large.",
             422: "Invalid request, or a text with no word the model knows.",
-            503: "No model is loaded yet.",
+            503: "No model is loaded yet, or the queue is full (see Retry-After).",
+            504: "The prediction took longer than REQUEST_TIMEOUT_S.",
         }.items()
     }
 
@@ -46,5 +48,10 @@ def build_router(settings: Settings) -> APIRouter:
     async def model_metadata(model: ModelDep) -> dict[str, Any]:
         """The metadata.json of the served version: config, vocabulary, evaluation figures."""
         return model.metadata
+
+    @router.get("/metrics", response_class=Response, tags=["health"])
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics: requests, latency, batch sizes, queue depth and wait, inference time."""
+        return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -1,8 +1,9 @@
 """Service settings, read from environment variables (MODEL_DIR, PORT, MAX_BATCH_SIZE, ...)."""
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,9 +21,20 @@ class Settings(BaseSettings):
     # How long the first text of a batch may wait for others to join it.
     max_batch_wait_ms: float = Field(2.0, ge=0)
 
+    # Most texts waiting for a model call; beyond it requests get 503 with Retry-After.
+    max_queue_items: int = Field(1024, ge=1)
+    # Longest a request waits for its predictions before it gets 504.
+    request_timeout_s: float = Field(30.0, gt=0)
+
     # Most texts in one request.
     max_batch_items: int = Field(64, ge=1)
     # Most characters in one text.
     max_text_chars: int = Field(20_000, ge=1)
     # Largest request body accepted, checked before it is parsed.
     max_body_bytes: int = Field(2_000_000, ge=1)
+
+    @model_validator(mode="after")
+    def _queue_fits_a_request(self) -> Self:
+        if self.max_queue_items < self.max_batch_items:
+            raise ValueError("MAX_QUEUE_ITEMS must be at least MAX_BATCH_ITEMS, or large requests could never queue")
+        return self

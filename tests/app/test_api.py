@@ -173,3 +173,40 @@ def test_creating_the_app_touches_no_disk(tmp_path: Path):
     app = create_app(Settings(model_dir=missing))
     assert app.state.model is None
     assert not missing.exists()
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text format, 0 when absent."""
+    for line in text.splitlines():
+        if line.startswith(name) and all(f'{key}="{value}"' in line for key, value in labels.items()):
+            head = line.split(" ")[0]
+            if head == name or head.startswith(name + "{"):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_move_when_requests_are_served(client, tiny_version: Path):
+    before = client.get("/metrics").text
+    client.post("/predict", json={"texts": ["great film", "awful film"]})
+    client.post("/predict", json={"texts": []})
+    after = client.get("/metrics")
+    assert after.headers["content-type"].startswith("text/plain")
+    requests = "sentiment_http_requests_total"
+    for status in ("200", "422"):
+        labels = {"method": "POST", "route": "/predict", "status": status}
+        assert metric_value(after.text, requests, **labels) == metric_value(before, requests, **labels) + 1
+    assert metric_value(after.text, "sentiment_batch_size_sum") >= metric_value(before, "sentiment_batch_size_sum") + 2
+    assert metric_value(after.text, "sentiment_inference_seconds_count") > metric_value(
+        before, "sentiment_inference_seconds_count"
+    )
+    assert metric_value(after.text, "sentiment_queue_wait_seconds_count") >= 2
+    assert metric_value(after.text, "sentiment_http_request_duration_seconds_count", route="/predict") >= 2
+    assert metric_value(after.text, "sentiment_queue_depth") == 0
+    assert metric_value(after.text, "sentiment_model_info", version=tiny_version.name) == 1
+
+
+def test_unknown_routes_are_counted_without_inventing_route_labels(client):
+    client.get("/no/such/route")
+    text = client.get("/metrics").text
+    assert metric_value(text, "sentiment_http_requests_total", route="unmatched", status="404") >= 1
+    assert "/no/such/route" not in text

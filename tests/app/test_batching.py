@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app.batching import BatcherClosedError, MicroBatcher
+from app.batching import BatcherClosedError, BatchStats, BatchTimeoutError, MicroBatcher, QueueFullError
 
 
 class RecordingPredict:
@@ -144,3 +144,58 @@ def test_a_wrong_number_of_results_is_an_error_for_the_callers():
 
     with pytest.raises(ValueError, match="1 results for 2 items"):
         asyncio.run(scenario())
+
+
+def test_a_full_queue_refuses_new_items_until_it_drains():
+    async def scenario():
+        batcher = MicroBatcher(RecordingPredict(delay_s=0.1), max_batch_size=2, max_wait_s=0.0, max_queue_items=3)
+        await batcher.start()
+        running = asyncio.create_task(batcher.submit([1, 2]))
+        await asyncio.sleep(0.02)  # The first two items are in the model; the queue is empty again.
+        queued = asyncio.create_task(batcher.submit([3, 4, 5]))
+        await asyncio.sleep(0)
+        with pytest.raises(QueueFullError):
+            await batcher.submit([6])
+        results = await asyncio.gather(running, queued)
+        after = await batcher.submit([6])
+        await batcher.stop()
+        return results, after
+
+    results, after = asyncio.run(scenario())
+    assert results == [[2, 4], [6, 8, 10]]
+    assert after == [12]
+
+
+def test_a_caller_that_waits_too_long_gets_a_timeout_and_its_items_are_skipped():
+    async def scenario():
+        predict = RecordingPredict(delay_s=0.2)
+        batcher = MicroBatcher(predict, max_batch_size=1, max_wait_s=0.0, timeout_s=0.1)
+        await batcher.start()
+        first = asyncio.create_task(batcher.submit([1]))
+        await asyncio.sleep(0.01)
+        with pytest.raises(BatchTimeoutError):
+            await batcher.submit([2])  # Queued behind a 0.2 s batch, with a 0.1 s budget.
+        with pytest.raises(BatchTimeoutError):
+            await first
+        await asyncio.sleep(0.3)
+        await batcher.stop()
+        return predict.batches
+
+    # The item that timed out in the queue never reached the model.
+    assert asyncio.run(scenario()) == [[1]]
+
+
+def test_every_batch_reports_its_size_waits_and_inference_time():
+    async def scenario():
+        seen: list[BatchStats] = []
+        batcher = MicroBatcher(RecordingPredict(delay_s=0.03), max_batch_size=2, max_wait_s=0.0, on_batch=seen.append)
+        await batcher.start()
+        await asyncio.gather(*(batcher.submit([n]) for n in range(5)))
+        await batcher.stop()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert [stats.size for stats in seen] == [2, 2, 1]
+    assert all(len(stats.queue_waits_s) == stats.size for stats in seen)
+    assert all(stats.inference_s >= 0.03 for stats in seen)
+    assert max(wait for stats in seen for wait in stats.queue_waits_s) >= 0.03
