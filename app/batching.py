@@ -44,11 +44,11 @@ class _Pending(Generic[Item]):
 class MicroBatcher(Generic[Item, Result]):
     """Queue items and run `predict` on batches of at most `max_batch_size` of them.
 
-    A batch starts with the oldest queued item and takes whatever else is queued, waiting at most
-    `max_wait_s` for more. `predict` runs on one worker thread, off the event loop, so batches run
-    one after the other while the next one fills up. When `predict` raises, only the callers whose
-    items were in that batch get the error. At most `max_queue_items` items wait at once, and a
-    caller waits at most `timeout_s` for its results.
+    A batch starts with the oldest queued item and takes whatever else is queued; under load it
+    waits at most `max_wait_s` for more (see `_next_batch`). `predict` runs on one worker thread,
+    off the event loop, so batches run one after the other while the next one fills up. When
+    `predict` raises, only the callers whose items were in that batch get the error. At most
+    `max_queue_items` items wait at once, and a caller waits at most `timeout_s` for its results.
     """
 
     def __init__(
@@ -56,6 +56,7 @@ class MicroBatcher(Generic[Item, Result]):
         predict: Callable[[list[Item]], Sequence[Result]],
         max_batch_size: int,
         max_wait_s: float,
+        idle_gap_s: float = 0.003,
         max_queue_items: int | None = None,
         timeout_s: float | None = None,
         on_batch: Callable[[BatchStats], None] | None = None,
@@ -63,6 +64,8 @@ class MicroBatcher(Generic[Item, Result]):
         self._predict = predict
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
+        self.idle_gap_s = idle_gap_s
+        self._previous_batch_size = 0
         self.max_queue_items = max_queue_items
         self.timeout_s = timeout_s
         self._on_batch = on_batch
@@ -108,20 +111,32 @@ class MicroBatcher(Generic[Item, Result]):
             await self._run_batch(batch)
 
     async def _next_batch(self) -> list[_Pending[Item]]:
+        """The oldest item and whatever else is queued; under load, also what keeps arriving.
+
+        A lone caller never waits for company. When the previous batch was shared, the clients it
+        answered are likely on their way back, so the batch waits for items as long as each one
+        arrives within `idle_gap_s` of the last, up to `max_wait_s` in all or a full batch.
+        """
         batch = [await self._queue.get()]
-        deadline = asyncio.get_running_loop().time() + self.max_wait_s
-        while len(batch) < self.max_batch_size:
-            if not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-                continue
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                break
-            try:
-                batch.append(await asyncio.wait_for(self._queue.get(), remaining))
-            except TimeoutError:
-                break
+        self._drain_into(batch)
+        if self._previous_batch_size > 1:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.max_wait_s
+            while len(batch) < self.max_batch_size:
+                timeout = min(self.idle_gap_s, deadline - loop.time())
+                if timeout <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), timeout))
+                except TimeoutError:
+                    break
+                self._drain_into(batch)
+        self._previous_batch_size = len(batch)
         return batch
+
+    def _drain_into(self, batch: list[_Pending[Item]]) -> None:
+        while len(batch) < self.max_batch_size and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
 
     async def _run_batch(self, batch: list[_Pending[Item]]) -> None:
         # Callers that went away (a closed connection, a time-out) need no answer.

@@ -14,7 +14,7 @@ from app.batching import MicroBatcher
 from app.errors import register_error_handlers
 from app.metrics import RequestMetricsMiddleware, ServiceMetrics
 from app.middleware import BodySizeLimitMiddleware
-from app.model_store import ModelLoadError, ModelNotFoundError, load_version, newest_version
+from app.model_store import ModelLoadError, ModelNotFoundError, configure_threads, load_version, newest_version
 from app.routes import build_router
 from app.settings import Settings
 
@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    configure_threads(settings.tf_intra_op_threads, settings.tf_inter_op_threads)
     try:
         model = await asyncio.to_thread(lambda: load_version(newest_version(settings.model_dir)))
     except (ModelNotFoundError, ModelLoadError) as error:
@@ -35,6 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model.predict,
         max_batch_size=settings.max_batch_size,
         max_wait_s=settings.max_batch_wait_ms / 1000,
+        idle_gap_s=settings.batch_idle_gap_ms / 1000,
         max_queue_items=settings.max_queue_items,
         timeout_s=settings.request_timeout_s,
         on_batch=metrics.observe_batch,

@@ -48,6 +48,17 @@ class LoadedModel:
         return [TextScore(p, c) for p, c in zip(probabilities, counts, strict=True)]
 
 
+def configure_threads(intra_op: int, inter_op: int) -> None:
+    """Size TensorFlow's thread pools; only possible before TensorFlow runs its first op."""
+    if intra_op == 0 and inter_op == 0:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError as error:
+        logger.warning("TensorFlow is already running, its thread settings stay as they are: %s", error)
+
+
 def complete_versions(model_dir: Path) -> list[Path]:
     """Version folders, oldest first; staging folders and folders without metadata are not versions."""
     if not model_dir.is_dir():

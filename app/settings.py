@@ -15,11 +15,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "info"
+    # uvicorn worker processes; each loads its own copy of the model and batches on its own.
+    workers: int = Field(1, ge=1)
+    # TensorFlow threads per model call and concurrent ops; 0 lets TensorFlow use every core.
+    tf_intra_op_threads: int = Field(0, ge=0)
+    tf_inter_op_threads: int = Field(0, ge=0)
 
     # Most texts coalesced into one model call.
     max_batch_size: int = Field(64, ge=1)
-    # How long the first text of a batch may wait for others to join it.
-    max_batch_wait_ms: float = Field(2.0, ge=0)
+    # Under load, how long a batch may wait in all for more texts to join it (a lone request never waits).
+    max_batch_wait_ms: float = Field(20.0, ge=0)
+    # Under load, the batch stops waiting once no text arrived for this long.
+    batch_idle_gap_ms: float = Field(3.0, ge=0)
 
     # Most texts waiting for a model call; beyond it requests get 503 with Retry-After.
     max_queue_items: int = Field(1024, ge=1)

@@ -61,32 +61,56 @@ def test_concurrent_items_are_coalesced_but_never_beyond_the_max_batch_size():
     assert sorted(item for batch in predict.batches for item in batch) == list(range(23))
 
 
-def test_a_lone_item_waits_no_longer_than_the_max_wait():
+def test_a_lone_item_never_waits_for_company():
     async def scenario():
-        batcher = await running(RecordingPredict(), max_wait_s=0.05)
-        started = time.perf_counter()
-        await batcher.submit([1])
-        elapsed = time.perf_counter() - started
+        batcher = await running(RecordingPredict(), max_wait_s=0.5)
+        timings = []
+        for item in range(3):
+            started = time.perf_counter()
+            await batcher.submit([item])
+            timings.append(time.perf_counter() - started)
         await batcher.stop()
-        return elapsed
+        return timings
 
-    assert 0.04 <= asyncio.run(scenario()) < 0.5
+    assert max(asyncio.run(scenario())) < 0.1
 
 
-def test_items_arriving_within_the_max_wait_join_the_batch():
+async def later(batcher: MicroBatcher, item: int, delay_s: float) -> list[int]:
+    await asyncio.sleep(delay_s)
+    return await batcher.submit([item])
+
+
+def test_under_load_items_that_keep_arriving_join_the_batch():
     async def scenario():
         predict = RecordingPredict()
-        batcher = await running(predict, max_batch_size=8, max_wait_s=0.2)
-
-        async def later(item: int, delay: float) -> list[int]:
-            await asyncio.sleep(delay)
-            return await batcher.submit([item])
-
-        await asyncio.gather(later(1, 0), later(2, 0.02), later(3, 0.04))
+        batcher = MicroBatcher(predict, max_batch_size=8, max_wait_s=0.5, idle_gap_s=0.05)
+        await batcher.start()
+        await asyncio.gather(batcher.submit([1]), batcher.submit([2]))  # A shared batch: load.
+        await asyncio.gather(
+            later(batcher, 3, 0), later(batcher, 4, 0.02), later(batcher, 5, 0.04), later(batcher, 6, 0.3)
+        )
         await batcher.stop()
         return predict.batches
 
-    assert asyncio.run(scenario()) == [[1, 2, 3]]
+    # 4 and 5 arrive within the gap and join 3; 6 comes after a quiet spell and runs on its own.
+    assert asyncio.run(scenario()) == [[1, 2], [3, 4, 5], [6]]
+
+
+def test_under_load_the_wait_is_capped_by_the_max_wait():
+    async def scenario():
+        predict = RecordingPredict()
+        batcher = MicroBatcher(predict, max_batch_size=64, max_wait_s=0.1, idle_gap_s=0.05)
+        await batcher.start()
+        await asyncio.gather(batcher.submit([0]), batcher.submit([0]))
+        await asyncio.gather(*(later(batcher, item, 0.02 * item) for item in range(1, 16)))
+        await batcher.stop()
+        return predict.batches[1:]
+
+    batches = asyncio.run(scenario())
+    # Items come every 20 ms, always within the gap, so only the 100 ms cap closes a batch.
+    assert len(batches) >= 2
+    assert 3 <= len(batches[0]) <= 8
+    assert sorted(item for batch in batches for item in batch) == list(range(1, 16))
 
 
 def test_an_error_reaches_only_the_callers_of_its_batch():
