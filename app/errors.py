@@ -19,6 +19,10 @@ class ModelNotReadyError(RuntimeError):
     """No model version is loaded yet."""
 
 
+class UnsupportedMediaTypeError(ValueError):
+    """The request body is not declared as JSON."""
+
+
 def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
     # The offending input is not echoed back: it can be a 20,000-character text.
     details = [
@@ -38,6 +42,10 @@ def _no_known_words(_request: Request, error: NoKnownWordsError) -> JSONResponse
         for index in error.indexes
     ]
     return JSONResponse(status_code=422, content={"detail": details})
+
+
+def _unsupported_media_type(_request: Request, error: UnsupportedMediaTypeError) -> JSONResponse:
+    return JSONResponse(status_code=415, content={"detail": str(error)})
 
 
 def _not_ready(_request: Request, error: Exception) -> JSONResponse:
@@ -62,6 +70,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(NoKnownWordsError, _no_known_words)
     app.add_exception_handler(ModelNotReadyError, _not_ready)
+    app.add_exception_handler(UnsupportedMediaTypeError, _unsupported_media_type)
     app.add_exception_handler(BatcherClosedError, _not_ready)
     app.add_exception_handler(QueueFullError, _queue_full)
     app.add_exception_handler(BatchTimeoutError, _timed_out)

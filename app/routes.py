@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from app.dependencies import BatcherDep, ModelDep
+from app.dependencies import BatcherDep, ModelDep, require_json
 from app.prediction import to_predictions
 from app.schemas import ErrorBody, PredictResponse, Status, build_predict_request
 from app.settings import Settings
@@ -19,13 +19,20 @@ def build_router(settings: Settings) -> APIRouter:
         code: {"model": ErrorBody, "description": description}
         for code, description in {
             413: "Request body too large.",
+            415: "The body is not declared as JSON.",
             422: "Invalid request, or a text with no word the model knows.",
             503: "No model is loaded yet, or the queue is full (see Retry-After).",
             504: "The prediction took longer than REQUEST_TIMEOUT_S.",
         }.items()
     }
 
-    @router.post("/predict", response_model=PredictResponse, responses=errors, tags=["predict"])
+    @router.post(
+        "/predict",
+        response_model=PredictResponse,
+        responses=errors,
+        tags=["predict"],
+        dependencies=[Depends(require_json)],
+    )
     async def predict(body: predict_request, model: ModelDep, batcher: BatcherDep) -> PredictResponse:
         """Score each text: the more likely label, its probability, and the positive-class probability."""
         scores = await batcher.submit(body.all_texts)
