@@ -34,6 +34,7 @@ def tiny_train_config(data_dir: Path, artifacts_dir: Path, runs_dir: Path) -> Tr
         batch_size=16,
         learning_rate=1e-2,
         patience=6,
+        language_model_epochs=1,
     )
 
 

@@ -26,6 +26,8 @@ class TrainConfig:
     pretrained_embeddings: bool = True
     # Keep those word vectors fixed while fitting, so that 22,500 labels cannot overfit them.
     freeze_embeddings: bool = False
+    # Passes of language-model pretraining of the first LSTM layer over those reviews (0: none).
+    language_model_epochs: int = 0
     # Words on each side that count as neighbours when learning those vectors.
     embedding_window: int = 5
     # Seed of every random choice: split, shuffling, initialisation, dropout.

@@ -26,6 +26,7 @@ from training.evaluate import Signature, evaluate_signature, predict_probabiliti
 from training.export import discard, publish_version, staging_directory, write_savedmodel
 from training.metrics import classification_figures
 from training.pipeline import batches, tokenize
+from training.pretrain import pretrain
 from training.report import write_report
 from training.sentences import sample_sentences
 from training.split import split_validation
@@ -81,6 +82,8 @@ class Prepared:
     validation_batches: tf.data.Dataset
     # Initial word vectors, or None to start from random ones.
     embeddings: np.ndarray | None
+    # Token ids of the train and unlabelled reviews, untruncated, for pretraining.
+    unlabelled_ids: tf.RaggedTensor
 
 
 def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
@@ -94,8 +97,8 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(vocabulary_texts).batch(1024))
     logger.info("vocabulary of %d tokens", vectorizer.vocabulary_size())
     embeddings = None
+    token_ids = tf.concat([vectorizer(tf.constant(chunk)) for chunk in _chunks(vocabulary_texts)], axis=0)
     if config.pretrained_embeddings:
-        token_ids = tf.concat([vectorizer(tf.constant(chunk)) for chunk in _chunks(vocabulary_texts)], axis=0)
         # Sized like the embedding layer, which is larger than the vocabulary when the corpus is small.
         embeddings = pretrained_embeddings(
             token_ids, config.model.vocabulary_size, config.model.embedding_dim, config.embedding_window, config.seed
@@ -107,7 +110,14 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
         return batches(token_ids, reviews.labels, config.model, config.batch_size, shuffle_seed)
 
     return Prepared(
-        train, validation, test, vectorizer, batched(train, config.seed), batched(validation, None), embeddings
+        train,
+        validation,
+        test,
+        vectorizer,
+        batched(train, config.seed),
+        batched(validation, None),
+        embeddings,
+        token_ids,
     )
 
 
@@ -115,12 +125,31 @@ def _chunks(texts: list[str], size: int = 4096) -> list[list[str]]:
     return [texts[start : start + size] for start in range(0, len(texts), size)]
 
 
-def fit(config: TrainConfig, prepared: Prepared) -> tuple[keras.Model, keras.callbacks.History]:
+def initialise(model: keras.Model, config: TrainConfig, prepared: Prepared) -> list[float]:
+    """Start from learned word vectors and a pretrained first layer, as configured; returns the
+    language model's loss per pretraining epoch."""
+    embedding = model.get_layer("embedding")
+    if prepared.embeddings is not None:
+        embedding.set_weights([prepared.embeddings])
+    losses = []
+    if config.language_model_epochs > 0:
+        vocabulary_size, epochs = config.model.vocabulary_size, config.language_model_epochs
+        losses = pretrain(model, prepared.unlabelled_ids, vocabulary_size, epochs, batch_size=128, seed=config.seed)
+    embedding.trainable = not (config.freeze_embeddings and prepared.embeddings is not None)
+    return losses
+
+
+@dataclass(frozen=True)
+class Fitted:
+    model: keras.Model
+    history: dict[str, list[float]]
+    language_model_losses: list[float]
+
+
+def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
     run_dir = config.runs_dir / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     model = build_model(config.model)
-    if prepared.embeddings is not None:
-        model.get_layer("embedding").set_weights([prepared.embeddings])
-        model.get_layer("embedding").trainable = not config.freeze_embeddings
+    language_model_losses = initialise(model, config, prepared)
     compile_model(model, config)
     history = model.fit(
         prepared.train_batches,
@@ -129,12 +158,11 @@ def fit(config: TrainConfig, prepared: Prepared) -> tuple[keras.Model, keras.cal
         callbacks=callbacks(config, run_dir),
         verbose=2,
     )
-    return model, history
+    curves = {name: [float(value) for value in values] for name, values in history.history.items()}
+    return Fitted(model, curves, language_model_losses)
 
 
-def build_metadata(
-    config: TrainConfig, data: ImdbData, prepared: Prepared, history: keras.callbacks.History, extra: dict
-) -> dict:
+def build_metadata(config: TrainConfig, data: ImdbData, prepared: Prepared, fitted: Fitted, extra: dict) -> dict:
     """Everything metadata.json records but the version number, which publishing adds."""
     split = {"train": len(prepared.train), "validation": len(prepared.validation), "test": len(prepared.test)}
     return {
@@ -152,8 +180,9 @@ def build_metadata(
             "outputs": {"positive_probability": "float32[batch]", "known_token_count": "int32[batch]"},
         },
         "training": {
-            "epochs_run": len(history.history["loss"]),
-            "history": {name: [float(value) for value in values] for name, values in history.history.items()},
+            "epochs_run": len(fitted.history["loss"]),
+            "history": fitted.history,
+            "language_model_losses": fitted.language_model_losses,
         },
         **extra,
     }
@@ -195,7 +224,8 @@ def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
     started = time.monotonic()
     keras.utils.set_random_seed(config.seed)
     prepared = prepare(config, data)
-    model, history = fit(config, prepared)
+    fitted = fit(config, prepared)
+    model = fitted.model
     temperature = fit_temperature(*validation_logits(model, prepared.validation_batches))
     logger.info("fitted temperature %.3f on the validation split", temperature)
     staging = staging_directory(config.artifacts_dir)
@@ -205,7 +235,7 @@ def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
         evaluation, test_probabilities = evaluate_export(signature, prepared, config.seed)
         logger.info("test figures: %s", {k: v for k, v in evaluation["test"].items() if k != "confusion_matrix"})
         extra = {"temperature": temperature, "evaluation": evaluation}
-        metadata = build_metadata(config, data, prepared, history, extra)
+        metadata = build_metadata(config, data, prepared, fitted, extra)
         metadata["training"]["seconds"] = round(time.monotonic() - started, 1)
         write_report(
             staging / REPORT_FILE, metadata, prepared.test.labels, test_probabilities, report_summary(metadata)
