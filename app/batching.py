@@ -72,6 +72,7 @@ class MicroBatcher(Generic[Item, Result]):
         self._queue: asyncio.Queue[_Pending[Item]] = asyncio.Queue()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
         self._worker: asyncio.Task | None = None
+        self._closing = False
 
     @property
     def queue_depth(self) -> int:
@@ -80,7 +81,11 @@ class MicroBatcher(Generic[Item, Result]):
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._run_forever(), name="micro-batcher")
 
-    async def stop(self) -> None:
+    async def stop(self, drain: bool = False) -> None:
+        """Stop taking items; with `drain`, answer everything already queued first."""
+        self._closing = True
+        if drain and self._worker is not None:
+            await self._queue.join()
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
@@ -89,7 +94,7 @@ class MicroBatcher(Generic[Item, Result]):
 
     async def submit(self, items: Sequence[Item]) -> list[Result]:
         """Results for `items`, in their order."""
-        if self._worker is None:
+        if self._worker is None or self._closing:
             raise BatcherClosedError("the batcher is not running")
         if self.max_queue_items is not None and self._queue.qsize() + len(items) > self.max_queue_items:
             raise QueueFullError(
@@ -108,7 +113,11 @@ class MicroBatcher(Generic[Item, Result]):
     async def _run_forever(self) -> None:
         while True:
             batch = await self._next_batch()
-            await self._run_batch(batch)
+            try:
+                await self._run_batch(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
 
     async def _next_batch(self) -> list[_Pending[Item]]:
         """The oldest item and whatever else is queued; under load, also what keeps arriving.

@@ -1,30 +1,29 @@
-"""What route handlers get injected: the loaded model and the batcher kept on app.state."""
+"""What route handlers get injected, and the checks that run before them."""
 
+import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.batching import MicroBatcher
-from app.errors import ModelNotReadyError, UnsupportedMediaTypeError
-from app.model_store import LoadedModel, TextScore
+from app.errors import ModelNotReadyError, UnauthorizedError, UnsupportedMediaTypeError
+from app.model_store import LoadedModel
+from app.serving import ModelSlot
+from app.settings import Settings
 
 
-def get_model(request: Request) -> LoadedModel:
-    model: LoadedModel | None = request.app.state.model
-    if model is None:
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_slot(request: Request) -> ModelSlot:
+    return request.app.state.slot
+
+
+def get_model(slot: Annotated[ModelSlot, Depends(get_slot)]) -> LoadedModel:
+    unit = slot.current
+    if unit is None:
         raise ModelNotReadyError("no model version is loaded; see /readyz")
-    return model
-
-
-def get_batcher(request: Request) -> MicroBatcher[str, TextScore]:
-    batcher: MicroBatcher[str, TextScore] | None = request.app.state.batcher
-    if batcher is None:
-        raise ModelNotReadyError("no model version is loaded; see /readyz")
-    return batcher
-
-
-ModelDep = Annotated[LoadedModel, Depends(get_model)]
-BatcherDep = Annotated[MicroBatcher[str, TextScore], Depends(get_batcher)]
+    return unit.model
 
 
 def require_json(request: Request) -> None:
@@ -35,3 +34,19 @@ def require_json(request: Request) -> None:
         raise UnsupportedMediaTypeError(
             f"send the body as JSON with Content-Type: application/json, not {content_type!r}"
         )
+
+
+def require_api_key(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+    """With API_KEY set, the request must carry "Authorization: Bearer <API_KEY>"."""
+    if settings.api_key is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = settings.api_key.get_secret_value()
+    # compare_digest takes as long whatever the first differing byte, so timing reveals nothing.
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), expected.encode()):
+        raise UnauthorizedError("a valid API key is required: send Authorization: Bearer <key>")
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SlotDep = Annotated[ModelSlot, Depends(get_slot)]
+ModelDep = Annotated[LoadedModel, Depends(get_model)]

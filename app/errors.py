@@ -19,6 +19,10 @@ class ModelNotReadyError(RuntimeError):
     """No model version is loaded yet."""
 
 
+class UnauthorizedError(PermissionError):
+    """The request lacks the API key the service was configured with."""
+
+
 class UnsupportedMediaTypeError(ValueError):
     """The request body is not declared as JSON."""
 
@@ -48,6 +52,10 @@ def _unsupported_media_type(_request: Request, error: UnsupportedMediaTypeError)
     return JSONResponse(status_code=415, content={"detail": str(error)})
 
 
+def _unauthorized(_request: Request, error: UnauthorizedError) -> JSONResponse:
+    return JSONResponse(status_code=401, content={"detail": str(error)}, headers={"WWW-Authenticate": "Bearer"})
+
+
 def _not_ready(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"detail": f"the service is not ready: {error}"})
 
@@ -71,6 +79,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NoKnownWordsError, _no_known_words)
     app.add_exception_handler(ModelNotReadyError, _not_ready)
     app.add_exception_handler(UnsupportedMediaTypeError, _unsupported_media_type)
+    app.add_exception_handler(UnauthorizedError, _unauthorized)
     app.add_exception_handler(BatcherClosedError, _not_ready)
     app.add_exception_handler(QueueFullError, _queue_full)
     app.add_exception_handler(BatchTimeoutError, _timed_out)

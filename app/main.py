@@ -4,18 +4,20 @@ uvicorn --factory app.main:create_app      # or: python -m app, make serve
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from app.batching import MicroBatcher
 from app.errors import register_error_handlers
 from app.metrics import RequestMetricsMiddleware, ServiceMetrics
 from app.middleware import BodySizeLimitMiddleware
-from app.model_store import ModelLoadError, ModelNotFoundError, configure_threads, load_version, newest_version
+from app.model_store import configure_threads
 from app.routes import build_router
+from app.serving import ModelSlot
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -24,32 +26,24 @@ logger = logging.getLogger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    slot: ModelSlot = app.state.slot
     configure_threads(settings.tf_intra_op_threads, settings.tf_inter_op_threads)
-    try:
-        model = await asyncio.to_thread(lambda: load_version(newest_version(settings.model_dir)))
-    except (ModelNotFoundError, ModelLoadError) as error:
-        logger.error("serving without a model: %s", error)
-        yield
-        return
-    metrics: ServiceMetrics = app.state.metrics
-    batcher = MicroBatcher(
-        model.predict,
-        max_batch_size=settings.max_batch_size,
-        max_wait_s=settings.max_batch_wait_ms / 1000,
-        idle_gap_s=settings.batch_idle_gap_ms / 1000,
-        max_queue_items=settings.max_queue_items,
-        timeout_s=settings.request_timeout_s,
-        on_batch=metrics.observe_batch,
-    )
-    await batcher.start()
-    metrics.queue_depth.set_function(lambda: batcher.queue_depth)
-    metrics.model.info({"version": str(model.version)})
-    app.state.model, app.state.batcher = model, batcher
+    await slot.refresh()
+    if slot.current is None:
+        logger.error(
+            "no loadable model version under %s yet; /readyz answers 503 until one appears", settings.model_dir
+        )
+    watcher = None
+    if settings.model_poll_interval_s > 0:
+        watcher = asyncio.create_task(slot.watch(settings.model_poll_interval_s), name="model-watcher")
     try:
         yield
     finally:
-        app.state.model, app.state.batcher = None, None
-        await batcher.stop()
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        await slot.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,10 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.model = None
-    app.state.batcher = None
     app.state.metrics = ServiceMetrics()
+    app.state.slot = ModelSlot(settings, app.state.metrics)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
+        )
     # Added last, so outermost: it also counts the requests the size limit refuses.
     app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
     register_error_handlers(app)

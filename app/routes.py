@@ -6,59 +6,79 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from app.dependencies import BatcherDep, ModelDep, require_json
+from app.dependencies import ModelDep, SlotDep, require_api_key, require_json
+from app.errors import ModelNotReadyError
 from app.prediction import to_predictions
-from app.schemas import ErrorBody, PredictResponse, Status, build_predict_request
+from app.schemas import ErrorBody, PredictResponse, ReloadResult, Status, build_predict_request
 from app.settings import Settings
+
+_ERRORS = {
+    401: "API_KEY is set and the request does not carry it.",
+    413: "Request body too large.",
+    415: "The body is not declared as JSON.",
+    422: "Invalid request, or a text with no word the model knows.",
+    503: "No model is loaded yet, or the queue is full (see Retry-After).",
+    504: "The prediction took longer than REQUEST_TIMEOUT_S.",
+}
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorBody, "description": _ERRORS[code]} for code in codes}
 
 
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter()
     predict_request = build_predict_request(settings.max_batch_items, settings.max_text_chars)
-    errors: dict[int | str, dict[str, Any]] = {
-        code: {"model": ErrorBody, "description": description}
-        for code, description in {
-            413: "Request body too large.",
-            415: "The body is not declared as JSON.",
-            422: "Invalid request, or a text with no word the model knows.",
-            503: "No model is loaded yet, or the queue is full (see Retry-After).",
-            504: "The prediction took longer than REQUEST_TIMEOUT_S.",
-        }.items()
-    }
+    protected = [Depends(require_api_key)]
 
     @router.post(
         "/predict",
         response_model=PredictResponse,
-        responses=errors,
+        responses=_responses(401, 413, 415, 422, 503, 504),
         tags=["predict"],
-        dependencies=[Depends(require_json)],
+        dependencies=[*protected, Depends(require_json)],
     )
-    async def predict(body: predict_request, model: ModelDep, batcher: BatcherDep) -> PredictResponse:
+    async def predict(body: predict_request, slot: SlotDep) -> PredictResponse:
         """Score each text: the more likely label, its probability, and the positive-class probability."""
-        scores = await batcher.submit(body.all_texts)
-        return PredictResponse(model_version=model.version, predictions=to_predictions(scores, model.labels))
+        # Read once and used to the end, so a request is answered by the version it started with.
+        unit = slot.current
+        if unit is None:
+            raise ModelNotReadyError("no model version is loaded; see /readyz")
+        scores = await unit.batcher.submit(body.all_texts)
+        return PredictResponse(model_version=unit.model.version, predictions=to_predictions(scores, unit.model.labels))
 
-    @router.get("/healthz", response_model=Status, tags=["health"])
+    @router.get("/healthz", response_model=Status, response_model_exclude_none=True, tags=["health"])
     async def healthz() -> Status:
         """The process is alive."""
         return Status(status="ok")
 
     @router.get("/readyz", response_model=Status, responses={503: {"model": Status}}, tags=["health"])
-    async def readyz(request: Request) -> Any:
+    async def readyz(slot: SlotDep) -> Any:
         """200 once a model is loaded and can answer, 503 before."""
-        model = request.app.state.model
-        if model is None:
+        if slot.current is None:
             return JSONResponse(status_code=503, content=Status(status="no model loaded").model_dump())
-        return Status(status="ready", model_version=model.version)
+        return Status(status="ready", model_version=slot.current.model.version)
 
-    @router.get("/model", responses={503: {"model": ErrorBody}}, tags=["model"])
+    @router.get("/model", responses=_responses(401, 503), tags=["model"], dependencies=protected)
     async def model_metadata(model: ModelDep) -> dict[str, Any]:
         """The metadata.json of the served version: config, vocabulary, evaluation figures."""
         return model.metadata
 
-    @router.get("/metrics", response_class=Response, tags=["health"])
+    metrics_dependencies = protected if settings.metrics_require_api_key else []
+
+    @router.get("/metrics", response_class=Response, tags=["health"], dependencies=metrics_dependencies)
     async def metrics(request: Request) -> Response:
         """Prometheus metrics: requests, latency, batch sizes, queue depth and wait, inference time."""
         return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.admin_enabled:
+
+        @router.post("/admin/reload", response_model=ReloadResult, tags=["admin"], dependencies=protected)
+        async def reload(slot: SlotDep) -> ReloadResult:
+            """Load the newest version under MODEL_DIR now, if it is newer than the served one."""
+            swapped = await slot.refresh()
+            if slot.current is None:
+                raise ModelNotReadyError(f"no loadable version under {settings.model_dir}")
+            return ReloadResult(reloaded=swapped, model_version=slot.current.model.version)
 
     return router

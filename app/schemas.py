@@ -72,3 +72,8 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str | list[ErrorDetail]
+
+
+class ReloadResult(BaseModel):
+    reloaded: bool = Field(description="Whether a newer version was loaded and swapped in.")
+    model_version: int = Field(description="The version served now.")

@@ -1,10 +1,10 @@
 """Service settings, read from environment variables (MODEL_DIR, PORT, MAX_BATCH_SIZE, ...)."""
 
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -12,11 +12,15 @@ class Settings(BaseSettings):
 
     # Folder of numbered versions; the newest complete one is served.
     model_dir: Path = Path("artifacts/sentiment")
+    # Seconds between looks for a newer version under MODEL_DIR; 0 turns polling off.
+    model_poll_interval_s: float = Field(10.0, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "info"
     # uvicorn worker processes; each loads its own copy of the model and batches on its own.
     workers: int = Field(1, ge=1)
+    # Seconds that shutdown (SIGTERM) waits for queued and running requests before it stops anyway.
+    shutdown_timeout_s: float = Field(30.0, gt=0)
     # TensorFlow threads per model call and concurrent ops; 0 lets TensorFlow use every core.
     tf_intra_op_threads: int = Field(0, ge=0)
     tf_inter_op_threads: int = Field(0, ge=0)
@@ -27,7 +31,6 @@ class Settings(BaseSettings):
     max_batch_wait_ms: float = Field(20.0, ge=0)
     # Under load, the batch stops waiting once no text arrived for this long.
     batch_idle_gap_ms: float = Field(3.0, ge=0)
-
     # Most texts waiting for a model call; beyond it requests get 503 with Retry-After.
     max_queue_items: int = Field(1024, ge=1)
     # Longest a request waits for its predictions before it gets 504.
@@ -39,6 +42,22 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(20_000, ge=1)
     # Largest request body accepted, checked before it is parsed.
     max_body_bytes: int = Field(2_000_000, ge=1)
+
+    # When set, /predict, /model and /admin/* need "Authorization: Bearer <API_KEY>".
+    api_key: SecretStr | None = None
+    # Whether /metrics needs the API key too (when one is set).
+    metrics_require_api_key: bool = False
+    # Whether POST /admin/reload exists.
+    admin_enabled: bool = False
+    # Origins allowed to call the API from a browser, comma-separated; empty turns CORS off.
+    cors_origins: Annotated[list[str], NoDecode] = []
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @model_validator(mode="after")
     def _queue_fits_a_request(self) -> Self:

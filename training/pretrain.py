@@ -60,9 +60,7 @@ def language_model(classifier: keras.Model, vocabulary_size: int) -> keras.Model
     forward, backward = states[:, :-1, :units], states[:, 1:, units:]
     # The forward state at t has read words 0..t and predicts word t+1; the backward one predicts t-1.
     next_loss = SampledSoftmaxLoss(vocabulary_size, sampled, name="next_word")([forward, token_ids[:, 1:]])
-    previous_loss = SampledSoftmaxLoss(vocabulary_size, sampled, name="previous_word")(
-        [backward, token_ids[:, :-1]]
-    )
+    previous_loss = SampledSoftmaxLoss(vocabulary_size, sampled, name="previous_word")([backward, token_ids[:, :-1]])
     return keras.Model(token_ids, [next_loss, previous_loss], name="language_model")
 
 

@@ -92,7 +92,7 @@ def test_non_latin_and_control_characters_get_a_defined_answer(client):
 
 
 def test_health_readiness_and_model_metadata(client, tiny_version: Path):
-    assert client.get("/healthz").json() == {"status": "ok", "model_version": None}
+    assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready", "model_version": int(tiny_version.name)}
     metadata = client.get("/model").json()
     assert metadata == json.loads((tiny_version / "metadata.json").read_text())
@@ -136,7 +136,7 @@ def test_without_a_model_the_service_is_alive_but_not_ready(tmp_path: Path):
 def test_creating_the_app_touches_no_disk(tmp_path: Path):
     missing = tmp_path / "not-there"
     app = create_app(Settings(model_dir=missing))
-    assert app.state.model is None
+    assert app.state.slot.current is None
     assert not missing.exists()
 
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.batching import MicroBatcher
 from app.main import create_app
+from app.serving import ServingUnit
 from app.settings import Settings
 
 
@@ -16,9 +17,9 @@ def slow_client(model_dir: Path, **limits) -> TestClient:
     return TestClient(create_app(Settings(model_dir=model_dir, max_batch_items=2, **limits)))
 
 
-def slow_down(client: TestClient, delay_s: float, **batcher_options) -> None:
-    """Replace the app's batcher with one whose model calls take `delay_s` longer."""
-    model = client.app.state.model
+def slow_down(client: TestClient, delay_s: float, **batcher_options) -> MicroBatcher:
+    """Serve the same model through a batcher whose model calls take `delay_s` longer."""
+    model = client.app.state.slot.current.model
 
     def slow_predict(texts: list[str]):
         time.sleep(delay_s)
@@ -26,16 +27,17 @@ def slow_down(client: TestClient, delay_s: float, **batcher_options) -> None:
 
     batcher = MicroBatcher(slow_predict, max_batch_size=1, max_wait_s=0.0, **batcher_options)
     client.portal.call(batcher.start)
-    old, client.app.state.batcher = client.app.state.batcher, batcher
-    client.portal.call(old.stop)
+    old, client.app.state.slot.current = client.app.state.slot.current, ServingUnit(model, batcher)
+    client.portal.call(old.batcher.stop)
+    return batcher
 
 
 def test_a_full_queue_answers_503_with_retry_after(tiny_model_dir: Path):
     with slow_client(tiny_model_dir, max_queue_items=2) as client:
-        slow_down(client, 0.3, max_queue_items=2)
+        batcher = slow_down(client, 0.3, max_queue_items=2)
         with ThreadPoolExecutor(max_workers=6) as pool:
             answers = list(pool.map(lambda _: client.post("/predict", json={"text": "great film"}), range(6)))
-        client.portal.call(client.app.state.batcher.stop)
+        client.portal.call(batcher.stop)
     statuses = sorted(answer.status_code for answer in answers)
     assert 200 in statuses and 503 in statuses
     refused = next(answer for answer in answers if answer.status_code == 503)
@@ -45,9 +47,9 @@ def test_a_full_queue_answers_503_with_retry_after(tiny_model_dir: Path):
 
 def test_a_request_that_waits_too_long_answers_504(tiny_model_dir: Path):
     with slow_client(tiny_model_dir) as client:
-        slow_down(client, 0.5, timeout_s=0.2)
+        batcher = slow_down(client, 0.5, timeout_s=0.2)
         answer = client.post("/predict", json={"text": "great film"})
-        client.portal.call(client.app.state.batcher.stop)
+        client.portal.call(batcher.stop)
     assert answer.status_code == 504
     assert "took too long" in answer.json()["detail"]
 

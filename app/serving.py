@@ -1,0 +1,93 @@
+"""The served model version and its batcher, swapped atomically when a newer version appears."""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.batching import MicroBatcher
+from app.metrics import ServiceMetrics
+from app.model_store import LoadedModel, ModelLoadError, TextScore, complete_versions, load_version
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServingUnit:
+    """One loaded version and the batcher that feeds it; a request uses one unit from start to end."""
+
+    model: LoadedModel
+    batcher: MicroBatcher[str, TextScore]
+
+
+class ModelSlot:
+    """Holds the unit being served and replaces it, off the request path, when a newer version loads.
+
+    Loading and warming up happen in a worker thread while the current unit keeps serving. The swap
+    is one assignment; the old unit's batcher then answers what it already queued and stops. A
+    version that fails to load is logged, remembered and skipped, and the old unit keeps serving.
+    """
+
+    def __init__(self, settings: Settings, metrics: ServiceMetrics):
+        self.settings = settings
+        self.metrics = metrics
+        self.current: ServingUnit | None = None
+        self._failed: set[Path] = set()
+        self._lock = asyncio.Lock()
+        self._retiring: set[asyncio.Task] = set()
+
+    async def refresh(self) -> bool:
+        """Serve the newest version that loads, if it is newer than the one served; True on a swap."""
+        async with self._lock:
+            model = await asyncio.to_thread(self._load_newer)
+            if model is None:
+                return False
+            await self._swap(model)
+            return True
+
+    def _load_newer(self) -> LoadedModel | None:
+        served = self.current.model.version if self.current is not None else -1
+        for path in reversed(complete_versions(self.settings.model_dir)):
+            if int(path.name) <= served:
+                return None
+            if path in self._failed:
+                continue
+            try:
+                return load_version(path)
+            except ModelLoadError as error:
+                self._failed.add(path)
+                logger.error("skipping version %s: %s", path.name, error)
+        return None
+
+    async def _swap(self, model: LoadedModel) -> None:
+        batcher = MicroBatcher(
+            model.predict,
+            max_batch_size=self.settings.max_batch_size,
+            max_wait_s=self.settings.max_batch_wait_ms / 1000,
+            idle_gap_s=self.settings.batch_idle_gap_ms / 1000,
+            max_queue_items=self.settings.max_queue_items,
+            timeout_s=self.settings.request_timeout_s,
+            on_batch=self.metrics.observe_batch,
+        )
+        await batcher.start()
+        previous, self.current = self.current, ServingUnit(model, batcher)
+        self.metrics.queue_depth.set_function(lambda: batcher.queue_depth)
+        self.metrics.model.info({"version": str(model.version)})
+        logger.info("serving model version %d", model.version)
+        if previous is not None:
+            task = asyncio.create_task(previous.batcher.stop(drain=True))
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+
+    async def watch(self, interval_s: float) -> None:
+        """Look for a newer version every `interval_s` seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(interval_s)
+            await self.refresh()
+
+    async def close(self) -> None:
+        """Answer everything queued, then stop."""
+        units = [self.current] if self.current is not None else []
+        self.current = None
+        await asyncio.gather(*self._retiring, *(unit.batcher.stop(drain=True) for unit in units))
