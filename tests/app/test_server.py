@@ -1,5 +1,7 @@
 """The service as users run it: `python -m app` in its own process, spoken to over HTTP on loopback."""
 
+import asyncio
+import json
 import os
 import signal
 import socket
@@ -21,51 +23,85 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tiny_model_dir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+def start_server(model_dir: Path, **environment: str) -> tuple[str, subprocess.Popen]:
     port = free_port()
-    environment = {**os.environ, "MODEL_DIR": str(tiny_model_dir), "HOST": "127.0.0.1", "PORT": str(port)}
+    env = {**os.environ, "MODEL_DIR": str(model_dir), "HOST": "127.0.0.1", "PORT": str(port), **environment}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "app"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                break
+                return base_url, process
         except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"the server did not become ready:\n{process.stdout.read()[-3000:]}")
-    yield base_url, process
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=30)
+            pass
+        time.sleep(0.3)
+    process.kill()
+    pytest.fail(f"the server did not become ready:\n{process.stdout.read()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model_dir: Path) -> Iterator[str]:
+    base_url, process = start_server(tiny_model_dir)
+    yield base_url
+    process.kill()
+    process.wait(timeout=30)
 
 
 def test_the_real_server_answers_predict_over_http(server):
-    base_url, _ = server
     answer = httpx.post(
-        f"{base_url}/predict",
-        json={"texts": ["wonderful superb brilliant film", "awful boring dull film"]},
-        timeout=30,
+        f"{server}/predict", json={"texts": ["wonderful superb brilliant film", "awful boring dull film"]}, timeout=30
     )
     assert answer.status_code == 200
     assert [prediction["label"] for prediction in answer.json()["predictions"]] == ["positive", "negative"]
 
 
 def test_the_real_server_refuses_bad_input_with_json(server):
-    base_url, _ = server
-    answer = httpx.post(f"{base_url}/predict", content=b"{oops", headers={"content-type": "application/json"})
+    answer = httpx.post(f"{server}/predict", content=b"{oops", headers={"content-type": "application/json"})
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["type"] == "json_invalid"
 
 
-def test_the_real_server_stops_cleanly_on_sigterm(server):
-    _, process = server
-    process.send_signal(signal.SIGTERM)
-    # uvicorn shuts the application down, then re-raises the signal so that the exit status reports it.
-    assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+def queue_depth(base_url: str) -> float:
+    for line in httpx.get(f"{base_url}/metrics", timeout=10).text.splitlines():
+        if line.startswith("sentiment_queue_depth "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def send_then_read(port: int, bodies: list[bytes], after_sending) -> list[tuple[int, dict]]:
+    """Write every request on its own connection, call `after_sending`, then read every answer."""
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in bodies]
+    for (_, writer), body in zip(connections, bodies, strict=True):
+        head = "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        writer.write(f"{head}Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        await writer.drain()
+    await asyncio.to_thread(after_sending)
+    answers = []
+    for reader, writer in connections:
+        response = await reader.read()
+        head, _, payload = response.partition(b"\r\n\r\n")
+        answers.append((int(head.split()[1]), json.loads(payload)))
+        writer.close()
+    return answers
+
+
+def test_sigterm_answers_every_queued_request_then_exits_0(tiny_model_dir: Path):
+    # One text per model call makes 12 requests of 64 texts (within the queue limit) seconds of work.
+    base_url, process = start_server(tiny_model_dir, MAX_BATCH_SIZE="1", SHUTDOWN_TIMEOUT_S="60")
+    port = int(base_url.rsplit(":", 1)[1])
+    bodies = [json.dumps({"texts": [f"wonderful film number {n} {i}" for i in range(64)]}).encode() for n in range(12)]
+
+    def terminate_once_queued() -> None:
+        deadline = time.monotonic() + 30
+        while queue_depth(base_url) < 64 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+
+    answers = asyncio.run(send_then_read(port, bodies, terminate_once_queued))
+    assert process.wait(timeout=90) == 0
+    assert [status for status, _ in answers] == [200] * 12
+    assert all(len(payload["predictions"]) == 64 for _, payload in answers)
     assert "Application shutdown complete" in process.stdout.read()
