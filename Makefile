@@ -35,8 +35,8 @@ lint: install ## Check style with ruff.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-train: install ## Train with the default config and export a new version (ARGS="--epochs 2 ..." to override).
-	$(BIN)/python -m training.train $(ARGS)
+train: install ## Train with the default config and export a new version (ARGS="--epochs 2 ...", RESUME=1).
+	$(BIN)/python -m training.train $(if $(RESUME),--resume true) $(ARGS)
 
 evaluate: install ## Re-evaluate a version on the test split (VERSION=n, default newest).
 	$(BIN)/python -m training.evaluate $(if $(VERSION),--version $(VERSION)) $(ARGS)

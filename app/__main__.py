@@ -1,6 +1,6 @@
 """Serve the API with uvicorn on HOST:PORT.
 
-    python -m app            # or: make serve
+python -m app            # or: make serve
 """
 
 import logging

@@ -40,6 +40,8 @@ class TrainConfig:
     learning_rate: float = 2e-3
     # Epochs without a better validation loss before training stops (best weights are restored).
     patience: int = 2
+    # Continue an interrupted run from its last finished epoch (weights and vocabulary under runs_dir/backup).
+    resume: bool = False
     # Use at most this many training reviews (None: all); for quick experiments and tests.
     max_train_reviews: int | None = None
     # Use at most this many test reviews for the reported figures (None: all 25,000).

@@ -5,7 +5,9 @@ python -m training.train --data-dir aclImdb_v1.tar.gz --epochs 4
 make train ARGS="--data-dir path/to/aclImdb"
 """
 
+import json
 import logging
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from training.split import split_validation
 logger = logging.getLogger("training")
 
 REPORT_FILE = "report.png"
+VOCABULARY_FILE = "vocabulary.json"
 # Sentences cut from test reviews, to measure how the model does on one-liners.
 SHORT_TEXTS = 5000
 
@@ -48,6 +51,8 @@ def compile_model(model: keras.Model, config: TrainConfig) -> None:
 
 def callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
     return [
+        # Saves weights and the epoch after every epoch; a run started with --resume continues from them.
+        keras.callbacks.BackupAndRestore(str(backup_dir(config)), double_checkpoint=True),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard")),
     ]
@@ -93,8 +98,7 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
     logger.info("%d train, %d validation, %d test reviews", len(train), len(validation), len(test))
     # The vocabulary may come from unlabelled reviews too: their words then get learned vectors.
     vocabulary_texts = train.texts + data.unsupervised
-    vectorizer = build_vectorizer(config.model)
-    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(vocabulary_texts).batch(1024))
+    vectorizer = vocabulary(config, vocabulary_texts)
     logger.info("vocabulary of %d tokens", vectorizer.vocabulary_size())
     embeddings = None
     token_ids = tf.concat([vectorizer(tf.constant(chunk)) for chunk in _chunks(vocabulary_texts)], axis=0)
@@ -119,6 +123,29 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
         embeddings,
         token_ids,
     )
+
+
+def backup_dir(config: TrainConfig) -> Path:
+    return config.runs_dir / "backup"
+
+
+def can_resume(config: TrainConfig) -> bool:
+    return config.resume and (backup_dir(config) / VOCABULARY_FILE).is_file()
+
+
+def vocabulary(config: TrainConfig, texts: list[str]) -> keras.layers.TextVectorization:
+    """Learn the vocabulary, or take the interrupted run's when resuming, and back it up."""
+    vectorizer = build_vectorizer(config.model)
+    saved = backup_dir(config) / VOCABULARY_FILE
+    if can_resume(config):
+        vectorizer.set_vocabulary(json.loads(saved.read_text(encoding="utf-8")))
+        logger.info("resuming the run backed up in %s", saved.parent)
+        return vectorizer
+    shutil.rmtree(saved.parent, ignore_errors=True)
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(vectorizer.get_vocabulary(include_special_tokens=False)), encoding="utf-8")
+    return vectorizer
 
 
 def _chunks(texts: list[str], size: int = 4096) -> list[list[str]]:
@@ -149,7 +176,8 @@ class Fitted:
 def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
     run_dir = config.runs_dir / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     model = build_model(config.model)
-    language_model_losses = initialise(model, config, prepared)
+    # A resumed run gets its weights back from the backup, so pretraining them again would be wasted.
+    language_model_losses = [] if can_resume(config) else initialise(model, config, prepared)
     compile_model(model, config)
     history = model.fit(
         prepared.train_batches,
@@ -240,9 +268,11 @@ def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
         write_report(
             staging / REPORT_FILE, metadata, prepared.test.labels, test_probabilities, report_summary(metadata)
         )
-        return publish_version(staging, config.artifacts_dir, metadata)
+        published = publish_version(staging, config.artifacts_dir, metadata)
     finally:
         discard(staging)
+    shutil.rmtree(backup_dir(config), ignore_errors=True)
+    return published
 
 
 def main(argv: list[str] | None = None) -> int:
