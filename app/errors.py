@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from app.batching import BatcherClosedError, BatchTimeoutError, QueueFullError
 from app.prediction import NoKnownWordsError
+from app.schemas import client_location
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,11 @@ class UnsupportedMediaTypeError(ValueError):
 def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
     # The offending input is not echoed back: it can be a 20,000-character text.
     details = [
-        {"loc": list(item.get("loc", ())), "msg": item.get("msg", "invalid"), "type": item.get("type", "invalid")}
+        {
+            "loc": client_location(item.get("loc", ())),
+            "msg": item.get("msg", "invalid"),
+            "type": item.get("type", "invalid"),
+        }
         for item in error.errors()
     ]
     return JSONResponse(status_code=422, content={"detail": details})

@@ -9,10 +9,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from app.dependencies import ModelDep, SlotDep, require_api_key, require_json
 from app.errors import ModelNotReadyError
 from app.prediction import to_predictions
-from app.schemas import ErrorBody, PredictResponse, ReloadResult, Status, build_predict_request
+from app.schemas import ErrorBody, PredictResponse, ReloadResult, Status, build_predict_request, texts_of
 from app.settings import Settings
 
 _ERRORS = {
+    400: "The body cannot be read as JSON at all (bytes that are not UTF-8, nesting too deep).",
     401: "API_KEY is set and the request does not carry it.",
     413: "Request body too large.",
     415: "The body is not declared as JSON.",
@@ -34,7 +35,7 @@ def build_router(settings: Settings) -> APIRouter:
     @router.post(
         "/predict",
         response_model=PredictResponse,
-        responses=_responses(401, 413, 415, 422, 503, 504),
+        responses=_responses(400, 401, 413, 415, 422, 503, 504),
         tags=["predict"],
         dependencies=[*protected, Depends(require_json)],
     )
@@ -44,7 +45,7 @@ def build_router(settings: Settings) -> APIRouter:
         unit = slot.current
         if unit is None:
             raise ModelNotReadyError("no model version is loaded; see /readyz")
-        scores = await unit.batcher.submit(body.all_texts)
+        scores = await unit.batcher.submit(texts_of(body))
         return PredictResponse(model_version=unit.model.version, predictions=to_predictions(scores, unit.model.labels))
 
     @router.get("/healthz", response_model=Status, response_model_exclude_none=True, tags=["health"])

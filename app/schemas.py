@@ -1,8 +1,9 @@
 """Request and response bodies; the request limits come from the settings, so the schema is built from them."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
+from fastapi import Body
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, create_model
 
 
 def _check_text(text: str) -> str:
@@ -15,37 +16,56 @@ def _check_text(text: str) -> str:
     return text
 
 
-class _PredictRequestBase(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"texts": ["A moving, beautifully acted film.", "Two hours I will never get back."]},
-                {"text": "Surprisingly good."},
-            ]
-        },
-    )
-
-    @model_validator(mode="after")
-    def _one_of_text_or_texts(self) -> "_PredictRequestBase":
-        if (self.text is None) == (self.texts is None):
-            raise ValueError('give either "texts" (a list of strings) or "text" (one string)')
-        return self
-
-    @property
-    def all_texts(self) -> list[str]:
-        return self.texts if self.texts is not None else [self.text]
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
-def build_predict_request(max_items: int, max_chars: int) -> type[_PredictRequestBase]:
-    """The /predict body: {"texts": [...]} with 1 to max_items texts, or {"text": "..."}."""
+_SHAPES = ("many", "one")
+
+
+def _request_shape(value: object) -> str:
+    return "one" if isinstance(value, dict) and "text" in value and "texts" not in value else "many"
+
+
+def client_location(location: tuple | list) -> list:
+    """An error's location as the client wrote the body: without the name of the union branch."""
+    parts = list(location)
+    if len(parts) > 1 and parts[0] == "body" and parts[1] in _SHAPES:
+        del parts[1]
+    return parts
+
+
+def build_predict_request(max_items: int, max_chars: int) -> Any:
+    """The /predict body: {"texts": [...]} with 1 to max_items texts, or {"text": "..."}.
+
+    The shape is chosen by its key, so errors name the fields of the shape the client meant.
+    """
     text = Annotated[str, StringConstraints(min_length=1, max_length=max_chars), AfterValidator(_check_text)]
-    return create_model(
-        "PredictRequest",
-        __base__=_PredictRequestBase,
-        texts=(list[text] | None, Field(None, min_length=1, max_length=max_items, description="Texts to score.")),
-        text=(text | None, Field(None, description="One text to score; answered as a one-element list.")),
+    many = create_model(
+        "PredictTexts",
+        __base__=_Strict,
+        texts=(list[text], Field(min_length=1, max_length=max_items, description="Texts to score, in order.")),
     )
+    one = create_model(
+        "PredictText",
+        __base__=_Strict,
+        text=(text, Field(description="One text to score; answered as a one-element list.")),
+    )
+    return Annotated[
+        Annotated[many, Tag(_SHAPES[0])] | Annotated[one, Tag(_SHAPES[1])],
+        Discriminator(_request_shape),
+        Body(openapi_examples=_EXAMPLES),
+    ]
+
+
+def texts_of(body: BaseModel) -> list[str]:
+    return body.texts if hasattr(body, "texts") else [body.text]
+
+
+_EXAMPLES = {
+    "texts": {"value": {"texts": ["A moving, beautifully acted film.", "Two hours I will never get back."]}},
+    "text": {"value": {"text": "Surprisingly good."}},
+}
 
 
 class Prediction(BaseModel):

@@ -105,12 +105,24 @@ def test_unknown_routes_and_methods_answer_json(client):
     assert answer.json() == {"detail": "Method Not Allowed"}
 
 
-def test_openapi_documents_the_configured_limits(client):
+def test_openapi_documents_the_configured_limits_and_both_request_shapes(client):
     assert client.get("/docs").status_code == 200
-    schema = client.get("/openapi.json").json()["components"]["schemas"]["PredictRequest"]
-    texts = next(option for option in schema["properties"]["texts"]["anyOf"] if option.get("type") == "array")
+    document = client.get("/openapi.json").json()
+    body = document["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert [option["$ref"].rsplit("/", 1)[1] for option in body["oneOf"]] == ["PredictTexts", "PredictText"]
+    schemas = document["components"]["schemas"]
+    texts = schemas["PredictTexts"]["properties"]["texts"]
     assert texts["maxItems"] == MAX_ITEMS
     assert texts["items"]["maxLength"] == MAX_CHARS
+    assert schemas["PredictText"]["required"] == ["text"]
+    assert schemas["PredictTexts"]["additionalProperties"] is False
+
+
+def test_error_locations_name_the_fields_as_the_client_wrote_them(client):
+    answer = client.post("/predict", json={"texts": ["great", 3]})
+    assert answer.json()["detail"][0]["loc"] == ["body", "texts", 1]
+    answer = client.post("/predict", json={"text": None})
+    assert answer.json()["detail"][0]["loc"] == ["body", "text"]
 
 
 def test_the_newest_complete_version_is_served(tmp_path: Path, tiny_version: Path):
