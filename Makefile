@@ -9,7 +9,7 @@ ARGS ?=
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install serve test test-fast lint train evaluate bench docker-test clean
+.PHONY: help install serve test test-fast lint train evaluate bench soak docker-test clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ evaluate: install ## Re-evaluate a version on the test split (VERSION=n, default
 
 bench: install ## Load-test the service over loopback against the in-process ceiling (prints a table).
 	$(BIN)/python -m benchmarks.serving $(ARGS)
+
+soak: install ## Ten minutes of mixed good and bad traffic from 64 clients; reports 5xx and memory growth.
+	$(BIN)/python -m benchmarks.soak $(ARGS)
 
 docker-test: ## Build the image, run it on loopback and check /predict.
 	bash ../shared/tools/docker-smoke.sh . -- bash tests/docker/check_predict.sh

@@ -85,10 +85,12 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes = b"", content_type: str = "application/json"
+    ) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+        head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: {content_type}\r\n"
         self.writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
         await self.writer.drain()
         status_line = await self.reader.readline()
@@ -141,9 +143,10 @@ async def load(port: int, texts: list[str], concurrency: int, requests: int, max
     }
 
 
-def peak_rss_bytes(pid: int) -> int:
+def memory_bytes(pid: int, field: str = "VmHWM") -> int:
+    """A process's peak (VmHWM) or current (VmRSS) resident memory."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
     return 0
 
@@ -194,7 +197,7 @@ def run_service(model_dir: Path, texts: list[str], arguments: argparse.Namespace
             asyncio.run(load(port, texts, concurrency, arguments.requests, arguments.max_seconds))
             for concurrency in CONCURRENCIES
         ]
-        return {"first_request_s": first, "runs": runs, "peak_rss_bytes": peak_rss_bytes(pid)}
+        return {"first_request_s": first, "runs": runs, "peak_rss_bytes": memory_bytes(pid)}
 
 
 def table(results: dict) -> str:

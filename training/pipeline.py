@@ -10,12 +10,15 @@ from model.text import truncate
 _BUCKET_WIDTH = 32
 
 
-def tokenize(vectorizer, texts: list[str], config: ModelConfig, chunk: int = 2048) -> tf.RaggedTensor:
-    """Token ids of each text, cut the same way as in the exported model."""
-    parts = [
-        truncate(vectorizer(tf.constant(texts[start : start + chunk])), config) for start in range(0, len(texts), chunk)
-    ]
+def token_ids_of(vectorizer, texts: list[str], chunk: int = 4096) -> tf.RaggedTensor:
+    """Token ids of each whole text, computed a chunk of texts at a time to bound memory."""
+    parts = [vectorizer(tf.constant(texts[start : start + chunk])) for start in range(0, len(texts), chunk)]
     return tf.concat(parts, axis=0)
+
+
+def tokenize(vectorizer, texts: list[str], config: ModelConfig) -> tf.RaggedTensor:
+    """Token ids of each text, cut the same way as in the exported model."""
+    return truncate(token_ids_of(vectorizer, texts), config)
 
 
 def batches(

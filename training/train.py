@@ -27,7 +27,7 @@ from training.embeddings import pretrained_embeddings
 from training.evaluate import Signature, evaluate_signature, predict_probabilities
 from training.export import discard, publish_version, staging_directory, write_savedmodel
 from training.metrics import classification_figures
-from training.pipeline import batches, tokenize
+from training.pipeline import batches, token_ids_of, tokenize
 from training.pretrain import pretrain
 from training.report import write_report
 from training.sentences import sample_sentences
@@ -101,17 +101,21 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
     vectorizer = vocabulary(config, vocabulary_texts)
     logger.info("vocabulary of %d tokens", vectorizer.vocabulary_size())
     embeddings = None
-    token_ids = tf.concat([vectorizer(tf.constant(chunk)) for chunk in _chunks(vocabulary_texts)], axis=0)
+    unlabelled_ids = token_ids_of(vectorizer, vocabulary_texts)
     if config.pretrained_embeddings:
         # Sized like the embedding layer, which is larger than the vocabulary when the corpus is small.
         embeddings = pretrained_embeddings(
-            token_ids, config.model.vocabulary_size, config.model.embedding_dim, config.embedding_window, config.seed
+            unlabelled_ids,
+            config.model.vocabulary_size,
+            config.model.embedding_dim,
+            config.embedding_window,
+            config.seed,
         )
         logger.info("learned word vectors from %d reviews", len(vocabulary_texts))
 
     def batched(reviews: Reviews, shuffle_seed: int | None) -> tf.data.Dataset:
-        token_ids = tokenize(vectorizer, reviews.texts, config.model)
-        return batches(token_ids, reviews.labels, config.model, config.batch_size, shuffle_seed)
+        ids = tokenize(vectorizer, reviews.texts, config.model)
+        return batches(ids, reviews.labels, config.model, config.batch_size, shuffle_seed)
 
     return Prepared(
         train,
@@ -121,7 +125,7 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
         batched(train, config.seed),
         batched(validation, None),
         embeddings,
-        token_ids,
+        unlabelled_ids,
     )
 
 
@@ -146,10 +150,6 @@ def vocabulary(config: TrainConfig, texts: list[str]) -> keras.layers.TextVector
     saved.parent.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(vectorizer.get_vocabulary(include_special_tokens=False)), encoding="utf-8")
     return vectorizer
-
-
-def _chunks(texts: list[str], size: int = 4096) -> list[list[str]]:
-    return [texts[start : start + size] for start in range(0, len(texts), size)]
 
 
 def initialise(model: keras.Model, config: TrainConfig, prepared: Prepared) -> list[float]:
