@@ -122,11 +122,21 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
         validation,
         test,
         vectorizer,
-        batched(train, config.seed),
+        batched(with_sentences(train, config), config.seed),
         batched(validation, None),
         embeddings,
         unlabelled_ids,
     )
+
+
+def with_sentences(reviews: Reviews, config: TrainConfig) -> Reviews:
+    """The reviews plus single sentences cut from them, each labelled like its review."""
+    count = round(config.sentence_fraction * len(reviews))
+    if count == 0:
+        return reviews
+    sentences = sample_sentences(reviews, count, config.seed)
+    logger.info("training on %d reviews and %d sentences cut from them", len(reviews), len(sentences))
+    return Reviews(reviews.texts + sentences.texts, np.concatenate([reviews.labels, sentences.labels]))
 
 
 def backup_dir(config: TrainConfig) -> Path:
