@@ -190,13 +190,31 @@ async def first_request_latency(port: int, text: str) -> float:
         connection.close()
 
 
+async def batch_totals(port: int) -> tuple[float, float]:
+    """The service's running sum and count of batch sizes, from /metrics."""
+    connection = Connection(port)
+    try:
+        _, payload = await connection.request("GET", "/metrics")
+    finally:
+        connection.close()
+    totals = {}
+    for line in payload.decode().splitlines():
+        if line.startswith(("sentiment_batch_size_sum ", "sentiment_batch_size_count ")):
+            name, value = line.split()
+            totals[name] = float(value)
+    return totals.get("sentiment_batch_size_sum", 0.0), totals.get("sentiment_batch_size_count", 0.0)
+
+
 def run_service(model_dir: Path, texts: list[str], arguments: argparse.Namespace, extra_env: dict) -> dict:
     with service(model_dir, extra_env) as (port, pid):
         first = asyncio.run(first_request_latency(port, texts[0]))
-        runs = [
-            asyncio.run(load(port, texts, concurrency, arguments.requests, arguments.max_seconds))
-            for concurrency in CONCURRENCIES
-        ]
+        runs = []
+        for concurrency in CONCURRENCIES:
+            size_before, count_before = asyncio.run(batch_totals(port))
+            run = asyncio.run(load(port, texts, concurrency, arguments.requests, arguments.max_seconds))
+            size_after, count_after = asyncio.run(batch_totals(port))
+            run["mean_batch_size"] = (size_after - size_before) / max(count_after - count_before, 1)
+            runs.append(run)
         return {"first_request_s": first, "runs": runs, "peak_rss_bytes": memory_bytes(pid)}
 
 
@@ -206,13 +224,14 @@ def table(results: dict) -> str:
         f"ceiling: {ceiling_rate:.1f} reviews/s in-process at batch size {results['ceiling']['best_batch_size']}; "
         f"one text alone p50 {results['ceiling']['single_call_p50_s'] * 1000:.1f} ms",
         f"{'clients':>7} {'reviews/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'vs ceiling':>10} {'unbatched/s':>11} {'vs unbatched':>12}",
+        f"{'vs ceiling':>10} {'batch':>6} {'unbatched/s':>11} {'vs unbatched':>12}",
     ]
     for batched, unbatched in zip(results["batched"]["runs"], results["unbatched"]["runs"], strict=True):
         rows.append(
             f"{batched['concurrency']:>7} {batched['reviews_per_s']:>10.1f} {batched['p50_s'] * 1000:>8.1f} "
             f"{batched['p95_s'] * 1000:>8.1f} {batched['p99_s'] * 1000:>8.1f} "
-            f"{batched['reviews_per_s'] / ceiling_rate:>10.0%} {unbatched['reviews_per_s']:>11.1f} "
+            f"{batched['reviews_per_s'] / ceiling_rate:>10.0%} {batched['mean_batch_size']:>6.1f} "
+            f"{unbatched['reviews_per_s']:>11.1f} "
             f"{batched['reviews_per_s'] / unbatched['reviews_per_s']:>11.1f}x"
         )
     steady = results["batched"]["runs"][0]["p50_s"]
