@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['requests']:,} requests in {result['seconds']:.0f} s from {CLIENTS} clients; "
         f"statuses {result['statuses']}; 5xx: {result['server_errors']}; "
         f"RSS {result['rss_start_bytes'] / 2**20:.0f} MiB -> {result['rss_end_bytes'] / 2**20:.0f} MiB "
-        f"({result['rss_growth']:+.1%})\\nwritten to {arguments.output}\\n"
+        f"({result['rss_growth']:+.1%})\nwritten to {arguments.output}\n"
     )
     return 0 if result["server_errors"] == 0 and result["rss_growth"] <= 0.10 else 1
 
