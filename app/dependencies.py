@@ -47,6 +47,5 @@ def require_api_key(request: Request, settings: Annotated[Settings, Depends(get_
         raise UnauthorizedError("a valid API key is required: send Authorization: Bearer <key>")
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 SlotDep = Annotated[ModelSlot, Depends(get_slot)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]

@@ -33,7 +33,6 @@ class TextScore:
 @dataclass(frozen=True)
 class LoadedModel:
     version: int
-    path: Path
     metadata: dict[str, Any]
     signature: Any
 
@@ -82,7 +81,7 @@ def load_version(path: Path) -> LoadedModel:
         signature = tf.saved_model.load(str(path)).signatures["serving_default"]
     except (OSError, ValueError, KeyError, tf.errors.OpError) as error:
         raise ModelLoadError(f"cannot load the model at {path}: {error}") from error
-    model = LoadedModel(version=int(metadata["version"]), path=path, metadata=metadata, signature=signature)
+    model = LoadedModel(version=int(metadata["version"]), metadata=metadata, signature=signature)
     model.predict(_WARM_UP_TEXTS)
     logger.info("loaded model version %d from %s", model.version, path)
     return model
