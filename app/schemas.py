@@ -1,14 +1,18 @@
 """Request and response bodies; the request limits come from the settings, so the schema is built from them."""
 
+import re
 from typing import Annotated, Any
 
 from fastapi import Body
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, create_model
 
+# At least one character that is not whitespace; stated in the schema, checked by _not_blank.
+_NOT_BLANK = r"\S"
+
 
 def _not_blank(text: str) -> str:
     # Lone surrogates never get here: the JSON parser refuses them (string_unicode).
-    if not text.strip():
+    if not re.search(_NOT_BLANK, text):
         raise ValueError("text is empty or only whitespace")
     return text
 
@@ -42,7 +46,12 @@ def build_predict_request(max_items: int, max_chars: int) -> Any:
 
     The shape is chosen by its key, so errors name the fields of the shape the client meant.
     """
-    text = Annotated[str, StringConstraints(min_length=1, max_length=max_chars), AfterValidator(_not_blank)]
+    text = Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=max_chars),
+        AfterValidator(_not_blank),
+        Field(json_schema_extra={"pattern": _NOT_BLANK}),
+    ]
     many = create_model(
         "PredictTexts",
         __base__=_Strict,

@@ -2,6 +2,7 @@
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 @pytest.fixture(scope="module")
 def served_model(tiny_version: Path):
     shutil.copytree(tiny_version, MODEL_DIR / tiny_version.name)
+    # A lifespan still running from the import loads the model through its poller: give it time.
+    # With none running, the slot stays empty here and the lifespan of the first request loads it.
+    deadline = time.monotonic() + 15
+    while APP.state.slot.current is None and time.monotonic() < deadline:
+        time.sleep(0.1)
     yield
     shutil.rmtree(MODEL_DIR, ignore_errors=True)
 
