@@ -26,6 +26,8 @@ def sample_sentences(reviews: Reviews, count: int, seed: int) -> Reviews:
     """At most one random sentence from each of `count` random reviews."""
     rng = np.random.default_rng(seed)
     texts, labels = [], []
+    if count <= 0:
+        return Reviews(texts, np.array(labels, dtype=np.int64))
     for index in rng.permutation(len(reviews)):
         candidates = sentences_of(reviews.texts[index])
         if candidates:

@@ -23,6 +23,7 @@ from model.text import build_vectorizer
 from training.calibration import fit_temperature
 from training.config import TrainConfig, parse_config
 from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, load_imdb
+from training.distillation import combined, teacher_labelled
 from training.embeddings import pretrained_embeddings
 from training.evaluate import Signature, evaluate_signature, predict_probabilities
 from training.export import discard, publish_version, staging_directory, write_savedmodel
@@ -41,11 +42,17 @@ VOCABULARY_FILE = "vocabulary.json"
 SHORT_TEXTS = 5000
 
 
+def rounded_accuracy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """Accuracy against labels rounded to 0 or 1, since the teacher's labels are probabilities."""
+    return keras.metrics.binary_accuracy(keras.ops.round(labels), logits, threshold=0.0)
+
+
 def compile_model(model: keras.Model, config: TrainConfig) -> None:
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=1.0),
+        # Cross-entropy takes soft labels as they are: the teacher's probabilities are targets too.
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)],
+        metrics=[keras.metrics.MeanMetricWrapper(rounded_accuracy, name="accuracy")],
     )
 
 
@@ -89,6 +96,8 @@ class Prepared:
     embeddings: np.ndarray | None
     # Token ids of the train and unlabelled reviews, untruncated, for pretraining.
     unlabelled_ids: tf.RaggedTensor
+    # What the teacher labelled and how well it did on validation; None without a teacher.
+    teacher: dict | None
 
 
 def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
@@ -117,15 +126,20 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
         ids = tokenize(vectorizer, reviews.texts, config.model)
         return batches(ids, reviews.labels, config.model, config.batch_size, shuffle_seed)
 
+    fit_reviews, teacher = with_sentences(train, config), None
+    if config.teacher_ngram_order > 0:
+        labelled_by_teacher, teacher = teacher_labelled(train, validation, data.unsupervised, config)
+        fit_reviews = combined(fit_reviews, labelled_by_teacher)
     return Prepared(
         train,
         validation,
         test,
         vectorizer,
-        batched(with_sentences(train, config), config.seed),
+        batched(fit_reviews, config.seed),
         batched(validation, None),
         embeddings,
         unlabelled_ids,
+        teacher,
     )
 
 
@@ -221,6 +235,7 @@ def build_metadata(config: TrainConfig, data: ImdbData, prepared: Prepared, fitt
             "epochs_run": len(fitted.history["loss"]),
             "history": fitted.history,
             "language_model_losses": fitted.language_model_losses,
+            "teacher": prepared.teacher,
         },
         **extra,
     }
