@@ -65,7 +65,8 @@ class MicroBatcher(Generic[Item, Result]):
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.idle_gap_s = idle_gap_s
-        self._previous_batch_size = 0
+        # Sizes of the last two batches, which estimate how many callers are taking turns.
+        self._recent_sizes = (0, 0)
         self.max_queue_items = max_queue_items
         self.timeout_s = timeout_s
         self._on_batch = on_batch
@@ -122,16 +123,18 @@ class MicroBatcher(Generic[Item, Result]):
     async def _next_batch(self) -> list[_Pending[Item]]:
         """The oldest item and whatever else is queued; under load, also what keeps arriving.
 
-        A lone caller never waits for company. When the previous batch was shared, the clients it
-        answered are likely on their way back, so the batch waits for items as long as each one
-        arrives within `idle_gap_s` of the last, up to `max_wait_s` in all or a full batch.
+        A lone caller never waits for company. When the previous batch was shared, the callers of
+        the last two batches are likely on their way back, so the batch waits until that many items
+        have joined it (a full batch at most), as long as each one arrives within `idle_gap_s` of
+        the last and `max_wait_s` has not passed.
         """
         batch = [await self._queue.get()]
         self._drain_into(batch)
-        if self._previous_batch_size > 1:
+        target = min(self.max_batch_size, sum(self._recent_sizes))
+        if self._recent_sizes[-1] > 1:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.max_wait_s
-            while len(batch) < self.max_batch_size:
+            while len(batch) < target:
                 timeout = min(self.idle_gap_s, deadline - loop.time())
                 if timeout <= 0:
                     break
@@ -140,7 +143,7 @@ class MicroBatcher(Generic[Item, Result]):
                 except TimeoutError:
                     break
                 self._drain_into(batch)
-        self._previous_batch_size = len(batch)
+        self._recent_sizes = (self._recent_sizes[-1], len(batch))
         return batch
 
     def _drain_into(self, batch: list[_Pending[Item]]) -> None:

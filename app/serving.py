@@ -54,7 +54,7 @@ class ModelSlot:
             if path in self._failed:
                 continue
             try:
-                return load_version(path)
+                return load_version(path, self.settings.length_group_size)
             except ModelLoadError as error:
                 self._failed.add(path)
                 logger.error("skipping version %s: %s", path.name, error)

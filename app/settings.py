@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_batch_wait_ms: float = Field(20.0, ge=0)
     # Under load, the batch stops waiting once no text arrived for this long.
     batch_idle_gap_ms: float = Field(3.0, ge=0)
+    # A batch larger than this is cut into model calls of texts of similar length, so that short
+    # texts are not padded to the longest one; 0 makes one call per batch.
+    length_group_size: int = Field(32, ge=0)
     # Most texts waiting for a model call; beyond it requests get 503 with Retry-After.
     max_queue_items: int = Field(1024, ge=1)
     # Longest a request waits for its predictions before it gets 504.

@@ -80,20 +80,25 @@ async def later(batcher: MicroBatcher, item: int, delay_s: float) -> list[int]:
     return await batcher.submit([item])
 
 
-def test_under_load_items_that_keep_arriving_join_the_batch():
+def test_under_load_a_batch_waits_for_as_many_items_as_recently_took_turns():
     async def scenario():
         predict = RecordingPredict()
         batcher = MicroBatcher(predict, max_batch_size=8, max_wait_s=0.5, idle_gap_s=0.05)
         await batcher.start()
-        await asyncio.gather(batcher.submit([1]), batcher.submit([2]))  # A shared batch: load.
+        await asyncio.gather(*(batcher.submit([item]) for item in (1, 2, 3)))  # A shared batch: load.
         await asyncio.gather(
-            later(batcher, 3, 0), later(batcher, 4, 0.02), later(batcher, 5, 0.04), later(batcher, 6, 0.3)
+            later(batcher, 4, 0),
+            later(batcher, 5, 0.02),
+            later(batcher, 6, 0.04),
+            later(batcher, 7, 0.06),
+            later(batcher, 8, 0.4),
         )
         await batcher.stop()
         return predict.batches
 
-    # 4 and 5 arrive within the gap and join 3; 6 comes after a quiet spell and runs on its own.
-    assert asyncio.run(scenario()) == [[1, 2], [3, 4, 5], [6]]
+    # 5 and 6 arrive within the gap and join 4 until the batch holds 3, as many as took turns before;
+    # 7 then waits for company that does not come within the gap, and 8 follows a lone batch.
+    assert asyncio.run(scenario()) == [[1, 2, 3], [4, 5, 6], [7], [8]]
 
 
 def test_under_load_the_wait_is_capped_by_the_max_wait():
@@ -101,13 +106,14 @@ def test_under_load_the_wait_is_capped_by_the_max_wait():
         predict = RecordingPredict()
         batcher = MicroBatcher(predict, max_batch_size=64, max_wait_s=0.1, idle_gap_s=0.05)
         await batcher.start()
-        await asyncio.gather(batcher.submit([0]), batcher.submit([0]))
+        await asyncio.gather(*(batcher.submit([0]) for _ in range(32)))
         await asyncio.gather(*(later(batcher, item, 0.02 * item) for item in range(1, 16)))
         await batcher.stop()
         return predict.batches[1:]
 
     batches = asyncio.run(scenario())
-    # Items come every 20 ms, always within the gap, so only the 100 ms cap closes a batch.
+    # Items come every 20 ms, always within the gap and never as many as 32, so only the 100 ms
+    # cap closes a batch.
     assert len(batches) >= 2
     assert 3 <= len(batches[0]) <= 8
     assert sorted(item for batch in batches for item in batch) == list(range(1, 16))
