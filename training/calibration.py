@@ -9,14 +9,14 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, low: float = 0.05, h
     a, b = np.log(low), np.log(high)
     for _ in range(80):
         c, d = b - ratio * (b - a), a + ratio * (b - a)
-        if _log_loss(logits / np.exp(c), labels) < _log_loss(logits / np.exp(d), labels):
+        if log_loss(logits / np.exp(c), labels) < log_loss(logits / np.exp(d), labels):
             b = d
         else:
             a = c
     return float(np.exp((a + b) / 2))
 
 
-def _log_loss(logits: np.ndarray, labels: np.ndarray) -> float:
+def log_loss(logits: np.ndarray, labels: np.ndarray) -> float:
     # log(1 + exp(-z)) for positives and log(1 + exp(z)) for negatives, computed stably.
     signed = np.where(labels == 1, logits, -logits)
     return float(np.mean(np.logaddexp(0.0, -signed)))

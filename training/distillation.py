@@ -1,10 +1,12 @@
-"""Soft labels for unlabelled reviews and sentences, from the bag-of-n-grams teacher."""
+"""Soft labels for unlabelled reviews and sentences, from the bag-of-n-grams teacher and later from
+the teacher averaged with the LSTM itself."""
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
-from training.calibration import fit_temperature
+from training.calibration import fit_temperature, log_loss
 from training.config import TrainConfig
 from training.data import Reviews
 from training.metrics import classification_figures
@@ -13,9 +15,27 @@ from training.teacher import NgramTeacher
 
 logger = logging.getLogger(__name__)
 
+# Shares of the LSTM in the averaged teacher that validation chooses from.
+_LSTM_SHARES = np.linspace(0.0, 1.0, 11)
+
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -logits))
+
+
+@dataclass(frozen=True)
+class TeacherLabels:
+    """Texts without a label and a teacher's calibrated logits for them and for validation."""
+
+    texts: list[str]
+    logits: np.ndarray
+    validation_logits: np.ndarray
+    # What metadata.json records about the teacher.
+    summary: dict
+
+    def as_reviews(self) -> Reviews:
+        """The texts with the teacher's probability as their label."""
+        return Reviews(self.texts, sigmoid(self.logits).astype(np.float32))
 
 
 def unlabelled_sample(texts: list[str], count: int | None, seed: int) -> list[str]:
@@ -25,11 +45,8 @@ def unlabelled_sample(texts: list[str], count: int | None, seed: int) -> list[st
     return [texts[index] for index in chosen]
 
 
-def teacher_labelled(
-    train: Reviews, validation: Reviews, unlabelled: list[str], config: TrainConfig
-) -> tuple[Reviews, dict]:
-    """Unlabelled reviews and sentences cut from them, with the teacher's calibrated probability as
-    their label; also the teacher's figures on validation, for metadata.json.
+def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str], config: TrainConfig) -> TeacherLabels:
+    """Unlabelled reviews and sentences cut from them, labelled by the n-gram teacher.
 
     The temperature comes from validation, which the teacher never saw, so a soft label of 0.8 is
     right about 80% of the time and the LSTM learns how sure to be as well as which way to lean.
@@ -41,7 +58,7 @@ def teacher_labelled(
     placeholder = np.zeros(len(unlabelled), dtype=np.int64)
     sentences = sample_sentences(Reviews(unlabelled, placeholder), config.teacher_sentences, config.seed).texts
     texts = reviews + sentences
-    labels = sigmoid(teacher.logits(texts) / temperature) if texts else np.zeros(0)
+    logits = teacher.logits(texts) / temperature if texts else np.zeros(0)
     figures = classification_figures(validation.labels, sigmoid(validation_logits / temperature))
     logger.info(
         "teacher: validation accuracy %.4f; labelled %d unlabelled reviews and %d sentences",
@@ -55,7 +72,36 @@ def teacher_labelled(
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
     }
-    return Reviews(texts, labels.astype(np.float32)), summary
+    return TeacherLabels(texts, logits, validation_logits / temperature, summary)
+
+
+def averaged_with(
+    teacher: TeacherLabels, lstm_logits: np.ndarray, lstm_validation_logits: np.ndarray, validation_labels: np.ndarray
+) -> TeacherLabels:
+    """A new teacher: the n-gram teacher and the LSTM averaged, with the LSTM's share and the
+    temperature that validation prefers (lowest log-loss).
+
+    The two make different mistakes (word order against exact phrases), so their average is more
+    accurate than either; the LSTM then learns again from the better labels.
+    """
+    lstm_temperature = fit_temperature(lstm_validation_logits, validation_labels)
+    lstm_logits, lstm_validation_logits = lstm_logits / lstm_temperature, lstm_validation_logits / lstm_temperature
+
+    def mixed(share: float, ngram: np.ndarray, lstm: np.ndarray) -> np.ndarray:
+        return share * lstm + (1.0 - share) * ngram
+
+    losses = [
+        log_loss(mixed(share, teacher.validation_logits, lstm_validation_logits), validation_labels)
+        for share in _LSTM_SHARES
+    ]
+    share = float(_LSTM_SHARES[int(np.argmin(losses))])
+    validation_logits = mixed(share, teacher.validation_logits, lstm_validation_logits)
+    temperature = fit_temperature(validation_logits, validation_labels)
+    figures = classification_figures(validation_labels, sigmoid(validation_logits / temperature))
+    logger.info("averaged teacher: LSTM share %.1f, validation accuracy %.4f", share, figures["accuracy"])
+    summary = {**teacher.summary, "averaged": {"lstm_share": share, "temperature": temperature, "validation": figures}}
+    logits = mixed(share, teacher.logits, lstm_logits) / temperature
+    return TeacherLabels(teacher.texts, logits, validation_logits / temperature, summary)
 
 
 def combined(labelled: Reviews, teacher_labelled: Reviews) -> Reviews:

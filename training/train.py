@@ -23,7 +23,7 @@ from model.text import build_vectorizer
 from training.calibration import fit_temperature
 from training.config import TrainConfig, parse_config
 from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, load_imdb
-from training.distillation import combined, teacher_labelled
+from training.distillation import TeacherLabels, averaged_with, combined, teacher_labelled
 from training.embeddings import pretrained_embeddings
 from training.evaluate import Signature, evaluate_signature, predict_probabilities
 from training.export import discard, publish_version, staging_directory, write_savedmodel
@@ -65,7 +65,7 @@ def callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callba
     ]
 
 
-def validation_logits(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+def logits_and_labels(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """Logits and labels in the dataset's own (bucketed) order."""
     # Traced once for any shape: an eager call would run the recurrent loop step by step in Python.
     forward = tf.function(lambda token_ids: model(token_ids, training=False), reduce_retracing=True)
@@ -96,8 +96,10 @@ class Prepared:
     embeddings: np.ndarray | None
     # Token ids of the train and unlabelled reviews, untruncated, for pretraining.
     unlabelled_ids: tf.RaggedTensor
-    # What the teacher labelled and how well it did on validation; None without a teacher.
-    teacher: dict | None
+    # The reviews with their own labels (and sentences cut from them), which every round trains on.
+    labelled: Reviews
+    # The teacher's labels for unlabelled texts; None without a teacher.
+    teacher: TeacherLabels | None
 
 
 def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
@@ -122,25 +124,38 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
         )
         logger.info("learned word vectors from %d reviews", len(vocabulary_texts))
 
-    def batched(reviews: Reviews, shuffle_seed: int | None) -> tf.data.Dataset:
-        ids = tokenize(vectorizer, reviews.texts, config.model)
-        return batches(ids, reviews.labels, config.model, config.batch_size, shuffle_seed)
-
-    fit_reviews, teacher = with_sentences(train, config), None
+    labelled, teacher = with_sentences(train, config), None
+    fit_reviews = labelled
     if config.teacher_ngram_order > 0:
-        labelled_by_teacher, teacher = teacher_labelled(train, validation, data.unsupervised, config)
-        fit_reviews = combined(fit_reviews, labelled_by_teacher)
+        teacher = teacher_labelled(train, validation, data.unsupervised, config)
+        fit_reviews = combined(labelled, teacher.as_reviews())
     return Prepared(
         train,
         validation,
         test,
         vectorizer,
-        batched(fit_reviews, config.seed),
-        batched(validation, None),
+        batched(vectorizer, fit_reviews, config, config.seed),
+        batched(vectorizer, validation, config, None),
         embeddings,
         unlabelled_ids,
+        labelled,
         teacher,
     )
+
+
+def batched(vectorizer, reviews: Reviews, config: TrainConfig, shuffle_seed: int | None) -> tf.data.Dataset:
+    ids = tokenize(vectorizer, reviews.texts, config.model)
+    return batches(ids, reviews.labels, config.model, config.batch_size, shuffle_seed)
+
+
+def logits_in_order(model: keras.Model, vectorizer, texts: list[str], config: TrainConfig) -> np.ndarray:
+    """The model's logit for each text, in the order of `texts`."""
+    # Each text's index rides along as its label, which puts the bucketed results back in order.
+    ids = tokenize(vectorizer, texts, config.model)
+    logits, indexes = logits_and_labels(model, batches(ids, np.arange(len(texts)), config.model, batch_size=256))
+    ordered = np.empty(len(texts))
+    ordered[indexes] = logits
+    return ordered
 
 
 def with_sentences(reviews: Reviews, config: TrainConfig) -> Reviews:
@@ -195,6 +210,8 @@ class Fitted:
     model: keras.Model
     history: dict[str, list[float]]
     language_model_losses: list[float]
+    # What metadata.json records about the teacher; None without one.
+    teacher: dict | None
 
 
 def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
@@ -211,7 +228,44 @@ def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
         verbose=2,
     )
     curves = {name: [float(value) for value in values] for name, values in history.history.items()}
-    return Fitted(model, curves, language_model_losses)
+    teacher = prepared.teacher
+    for _ in range(1, config.teacher_rounds if teacher is not None else 1):
+        teacher, round_curves = distil_again(model, config, prepared, teacher, run_dir)
+        curves = {name: values + round_curves.get(name, []) for name, values in curves.items()}
+    return Fitted(model, curves, language_model_losses, teacher.summary if teacher is not None else None)
+
+
+def distil_again(
+    model: keras.Model, config: TrainConfig, prepared: Prepared, teacher: TeacherLabels, run_dir: Path
+) -> tuple[TeacherLabels, dict[str, list[float]]]:
+    """Average the teacher with the LSTM, relabel the unlabelled texts, and train on the new labels;
+    the weights only change if validation loss improves. Returns the new teacher and the curves."""
+    validation = prepared.validation
+    teacher = averaged_with(
+        teacher,
+        logits_in_order(model, prepared.vectorizer, teacher.texts, config),
+        logits_in_order(model, prepared.vectorizer, validation.texts, config),
+        validation.labels,
+    )
+    before = model.evaluate(prepared.validation_batches, verbose=0, return_dict=True)["loss"]
+    weights = model.get_weights()
+    # A resumed first round leaves its starting epoch on the model (Keras's BackupAndRestore), which
+    # would make this fit start past its last epoch and run none.
+    model._initial_epoch = None
+    history = model.fit(
+        batched(prepared.vectorizer, combined(prepared.labelled, teacher.as_reviews()), config, config.seed + 1),
+        validation_data=prepared.validation_batches,
+        epochs=config.teacher_round_epochs,
+        callbacks=[
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+            keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard-distilled")),
+        ],
+        verbose=2,
+    )
+    if min(history.history["val_loss"]) >= before:
+        logger.info("training on the averaged teacher's labels did not lower validation loss; weights kept")
+        model.set_weights(weights)
+    return teacher, {name: [float(value) for value in values] for name, values in history.history.items()}
 
 
 def build_metadata(config: TrainConfig, data: ImdbData, prepared: Prepared, fitted: Fitted, extra: dict) -> dict:
@@ -235,7 +289,7 @@ def build_metadata(config: TrainConfig, data: ImdbData, prepared: Prepared, fitt
             "epochs_run": len(fitted.history["loss"]),
             "history": fitted.history,
             "language_model_losses": fitted.language_model_losses,
-            "teacher": prepared.teacher,
+            "teacher": fitted.teacher,
         },
         **extra,
     }
@@ -279,7 +333,7 @@ def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
     prepared = prepare(config, data)
     fitted = fit(config, prepared)
     model = fitted.model
-    temperature = fit_temperature(*validation_logits(model, prepared.validation_batches))
+    temperature = fit_temperature(*logits_and_labels(model, prepared.validation_batches))
     logger.info("fitted temperature %.3f on the validation split", temperature)
     staging = staging_directory(config.artifacts_dir)
     try:

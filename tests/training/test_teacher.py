@@ -7,7 +7,7 @@ import pytest
 
 from training.config import TrainConfig
 from training.data import Reviews
-from training.distillation import combined, teacher_labelled
+from training.distillation import averaged_with, combined, teacher_labelled
 from training.teacher import NgramTeacher, ngrams, words
 
 POSITIVE = ["a good film", "good acting and a fine story", "i liked it, good", "not bad at all", "fine and good"]
@@ -42,7 +42,8 @@ def test_unlabelled_texts_get_probabilities_and_the_labelled_keep_their_labels()
     reviews = labelled()
     unlabelled = ["A good film. I liked the story a lot.", "A bad film. The acting was dull and slow.", "good good"]
     config = replace(TrainConfig(), teacher_ngram_order=2, teacher_sentences=2)
-    soft, summary = teacher_labelled(reviews, reviews, unlabelled, config)
+    teacher = teacher_labelled(reviews, reviews, unlabelled, config)
+    soft, summary = teacher.as_reviews(), teacher.summary
     assert len(soft) == 3 + 2
     assert soft.labels.dtype == np.float32 and np.all((soft.labels >= 0) & (soft.labels <= 1))
     assert soft.labels[0] > 0.5 > soft.labels[1]
@@ -51,3 +52,19 @@ def test_unlabelled_texts_get_probabilities_and_the_labelled_keep_their_labels()
     together = combined(reviews, soft)
     assert together.texts == reviews.texts + soft.texts
     assert together.labels.tolist()[: len(reviews)] == reviews.labels.tolist()
+
+
+def test_the_averaged_teacher_leans_on_whichever_teacher_validation_finds_right():
+    labels = np.array([1, 0] * 50)
+    reviews = Reviews(["good film", "bad film"] * 50, labels)
+    config = replace(TrainConfig(), teacher_ngram_order=1, teacher_sentences=0)
+    teacher = teacher_labelled(reviews, reviews, ["good", "bad"], config)
+    # An LSTM that is right on validation and sure of it, and that disagrees on the unlabelled texts.
+    lstm_validation_logits = np.where(labels == 1, 3.0, -3.0) + np.random.default_rng(0).normal(0, 1, 100)
+    averaged = averaged_with(teacher, np.array([-5.0, 5.0]), lstm_validation_logits, labels)
+    assert 0.0 <= averaged.summary["averaged"]["lstm_share"] <= 1.0
+    assert averaged.texts == teacher.texts
+    assert averaged.validation_logits.shape == (100,)
+    # The n-gram teacher is perfect on this validation, so it keeps most of the say.
+    assert averaged.summary["averaged"]["lstm_share"] < 0.5
+    assert averaged.logits[0] > 0 > averaged.logits[1]
