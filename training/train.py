@@ -59,7 +59,9 @@ def compile_model(model: keras.Model, config: TrainConfig) -> None:
 def callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
     return [
         # Saves weights and the epoch after every epoch; a run started with --resume continues from them.
-        keras.callbacks.BackupAndRestore(str(backup_dir(config)), double_checkpoint=True),
+        # The backup outlives this fit, so a run killed in the second round resumes after the first;
+        # publishing a version removes it.
+        keras.callbacks.BackupAndRestore(str(backup_dir(config)), double_checkpoint=True, delete_checkpoint=False),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard")),
     ]
@@ -231,7 +233,7 @@ def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
     teacher = prepared.teacher
     for _ in range(1, config.teacher_rounds if teacher is not None else 1):
         teacher, round_curves = distil_again(model, config, prepared, teacher, run_dir)
-        curves = {name: values + round_curves.get(name, []) for name, values in curves.items()}
+        curves = {name: curves.get(name, []) + values for name, values in round_curves.items()}
     return Fitted(model, curves, language_model_losses, teacher.summary if teacher is not None else None)
 
 
@@ -262,7 +264,7 @@ def distil_again(
         ],
         verbose=2,
     )
-    if min(history.history["val_loss"]) >= before:
+    if min(history.history.get("val_loss", [np.inf])) >= before:
         logger.info("training on the averaged teacher's labels did not lower validation loss; weights kept")
         model.set_weights(weights)
     return teacher, {name: [float(value) for value in values] for name, values in history.history.items()}
@@ -286,7 +288,7 @@ def build_metadata(config: TrainConfig, data: ImdbData, prepared: Prepared, fitt
             "outputs": {"positive_probability": "float32[batch]", "known_token_count": "int32[batch]"},
         },
         "training": {
-            "epochs_run": len(fitted.history["loss"]),
+            "epochs_run": len(fitted.history.get("loss", [])),
             "history": fitted.history,
             "language_model_losses": fitted.language_model_losses,
             "teacher": fitted.teacher,

@@ -19,40 +19,51 @@ def training_command(data: Path, artifacts: Path, runs: Path, *flags: str) -> li
             "--artifacts-dir", str(artifacts), "--runs-dir", str(runs), *flags]  # fmt: skip
 
 
-def test_a_killed_run_leaves_no_version_and_resumes_from_its_last_epoch(aclimdb_dir: Path, tmp_path: Path):
-    artifacts, runs = tmp_path / "sentiment", tmp_path / "runs"
+def kill_at(command: list[str], marker: str) -> str:
+    """Run `command` and kill it, with no chance to clean up, when a line starts with `marker`."""
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        training_command(aclimdb_dir, artifacts, runs),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=environment,
-    )
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
     seen = []
     for line in process.stdout:
         seen.append(line)
-        if line.startswith("Epoch 4/6"):
-            process.send_signal(signal.SIGKILL)  # Mid-epoch, with no chance to clean up.
+        if line.startswith(marker):
+            process.send_signal(signal.SIGKILL)
             break
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
-    assert not any(entry.name.isdigit() for entry in artifacts.iterdir()) if artifacts.exists() else True
-    assert (runs / "backup" / "vocabulary.json").is_file()
+    return "".join(seen)
 
-    resumed = subprocess.run(
-        training_command(aclimdb_dir, artifacts, runs, "--resume", "true"),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=environment,
-    )
+
+def resume(command: list[str]) -> str:
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
     output = resumed.stdout + resumed.stderr
     assert resumed.returncode == 0, output[-3000:]
     assert "resuming the run" in output
+    return output
+
+
+def test_a_killed_run_leaves_no_version_and_resumes_from_its_last_epoch(aclimdb_dir: Path, tmp_path: Path):
+    artifacts, runs = tmp_path / "sentiment", tmp_path / "runs"
+    kill_at(training_command(aclimdb_dir, artifacts, runs), "Epoch 4/6")  # Mid-epoch of the first round.
+    assert not any(entry.name.isdigit() for entry in artifacts.iterdir()) if artifacts.exists() else True
+    assert (runs / "backup" / "vocabulary.json").is_file()
+
+    output = resume(training_command(aclimdb_dir, artifacts, runs, "--resume", "true"))
     assert "Epoch 1/6" not in output and "Epoch 4/6" in output
     assert [entry.name for entry in artifacts.iterdir() if entry.name.isdigit()] == ["1"]
     assert not (runs / "backup").exists()
+
+
+def test_a_run_killed_in_the_second_round_resumes_after_the_first(aclimdb_dir: Path, tmp_path: Path):
+    artifacts, runs = tmp_path / "sentiment", tmp_path / "runs"
+    command = training_command(aclimdb_dir, artifacts, runs, "--teacher-round-epochs", "3")
+    kill_at(command, "Epoch 2/3")
+    assert not (artifacts.exists() and any(entry.name.isdigit() for entry in artifacts.iterdir()))
+
+    output = resume([*command, "--resume", "true"])
+    assert "Epoch 1/6" not in output and "Epoch 6/6" not in output
+    assert "Epoch 1/3" in output
+    assert [entry.name for entry in artifacts.iterdir() if entry.name.isdigit()] == ["1"]
 
 
 def test_without_resume_a_new_run_starts_over(aclimdb_dir: Path, tmp_path: Path):
