@@ -56,7 +56,7 @@ def test_a_killed_run_leaves_no_version_and_resumes_from_its_last_epoch(aclimdb_
 
 def test_a_run_killed_in_the_second_round_resumes_after_the_first(aclimdb_dir: Path, tmp_path: Path):
     artifacts, runs = tmp_path / "sentiment", tmp_path / "runs"
-    command = training_command(aclimdb_dir, artifacts, runs, "--teacher-round-epochs", "3")
+    command = training_command(aclimdb_dir, artifacts, runs, "--teacher-rounds", "2", "--teacher-round-epochs", "3")
     kill_at(command, "Epoch 2/3")
     assert not (artifacts.exists() and any(entry.name.isdigit() for entry in artifacts.iterdir()))
 
