@@ -2,11 +2,11 @@
 the teacher averaged with the LSTM itself."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from training.calibration import fit_temperature, log_loss
+from training.calibration import fit_platt, fit_temperature, log_loss
 from training.config import TrainConfig
 from training.data import Reviews
 from training.metrics import classification_figures
@@ -48,31 +48,45 @@ def unlabelled_sample(texts: list[str], count: int | None, seed: int) -> list[st
 def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str], config: TrainConfig) -> TeacherLabels:
     """Unlabelled reviews and sentences cut from them, labelled by the n-gram teacher.
 
-    The temperature comes from validation, which the teacher never saw, so a soft label of 0.8 is
+    The teacher's logits are calibrated on validation, which it never saw, so a soft label of 0.8 is
     right about 80% of the time and the LSTM learns how sure to be as well as which way to lean.
+    Reviews and sentences get a calibration each: the teacher's intercept, learned on full reviews,
+    would otherwise tilt every one-liner towards positive, and the LSTM would learn that tilt.
     """
     teacher = NgramTeacher(config.teacher_ngram_order, config.teacher_regularisation).fit(train.texts, train.labels)
-    validation_logits = teacher.logits(validation.texts)
-    temperature = fit_temperature(validation_logits, validation.labels)
+    review_calibration = fit_platt(teacher.logits(validation.texts), validation.labels)
+    validation_logits = review_calibration(teacher.logits(validation.texts))
+    validation_sentences = sample_sentences(validation, len(validation), config.seed)
+    sentence_calibration, sentence_figures = review_calibration, None
+    if len(validation_sentences) > 0:
+        sentence_logits = teacher.logits(validation_sentences.texts)
+        sentence_calibration = fit_platt(sentence_logits, validation_sentences.labels)
+        sentence_figures = classification_figures(
+            validation_sentences.labels, sigmoid(sentence_calibration(sentence_logits))
+        )
     reviews = unlabelled_sample(unlabelled, config.teacher_unlabelled_reviews, config.seed)
     placeholder = np.zeros(len(unlabelled), dtype=np.int64)
     sentences = sample_sentences(Reviews(unlabelled, placeholder), config.teacher_sentences, config.seed).texts
-    texts = reviews + sentences
-    logits = teacher.logits(texts) / temperature if texts else np.zeros(0)
-    figures = classification_figures(validation.labels, sigmoid(validation_logits / temperature))
+    logits = np.concatenate(
+        [review_calibration(teacher.logits(reviews)), sentence_calibration(teacher.logits(sentences))]
+    )
+    figures = classification_figures(validation.labels, sigmoid(validation_logits))
     logger.info(
-        "teacher: validation accuracy %.4f; labelled %d unlabelled reviews and %d sentences",
+        "teacher: validation accuracy %.4f on reviews, %s on sentences; labelled %d reviews and %d sentences",
         figures["accuracy"],
+        "-" if sentence_figures is None else f"{sentence_figures['accuracy']:.4f}",
         len(reviews),
         len(sentences),
     )
     summary = {
         "validation": figures,
-        "temperature": temperature,
+        "validation_sentences": sentence_figures,
+        "review_calibration": asdict(review_calibration),
+        "sentence_calibration": asdict(sentence_calibration),
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
     }
-    return TeacherLabels(texts, logits, validation_logits / temperature, summary)
+    return TeacherLabels(reviews + sentences, logits, validation_logits, summary)
 
 
 def averaged_with(

@@ -7,6 +7,7 @@ make train ARGS="--data-dir path/to/aclImdb"
 
 import json
 import logging
+import math
 import shutil
 import sys
 import time
@@ -56,8 +57,20 @@ def compile_model(model: keras.Model, config: TrainConfig) -> None:
     )
 
 
+def learning_rate_schedule(config: TrainConfig, epochs: int) -> list[keras.callbacks.Callback]:
+    """A half-cosine decay of the learning rate over `epochs`, or nothing when it is turned off."""
+    if not config.decay_learning_rate:
+        return []
+
+    # Computed from the epoch number alone, so a resumed run continues at the right rate.
+    def rate(epoch: int, _current: float) -> float:
+        return config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+
+    return [keras.callbacks.LearningRateScheduler(rate)]
+
+
 def callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
-    return [
+    return learning_rate_schedule(config, config.epochs) + [
         # Saves weights and the epoch after every epoch; a run started with --resume continues from them.
         # The backup outlives this fit, so a run killed in the second round resumes after the first;
         # publishing a version removes it.
@@ -258,7 +271,8 @@ def distil_again(
         batched(prepared.vectorizer, combined(prepared.labelled, teacher.as_reviews()), config, config.seed + 1),
         validation_data=prepared.validation_batches,
         epochs=config.teacher_round_epochs,
-        callbacks=[
+        callbacks=learning_rate_schedule(config, config.teacher_round_epochs)
+        + [
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
             keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard-distilled")),
         ],
@@ -304,6 +318,8 @@ def evaluate_export(signature: Signature, prepared: Prepared, seed: int) -> tupl
         "validation": evaluate_signature(signature, prepared.validation),
         "test": classification_figures(prepared.test.labels, test_probabilities),
         "test_sentences": evaluate_signature(signature, sample_sentences(prepared.test, SHORT_TEXTS, seed)),
+        # Short texts from validation: a one-liner figure that choosing between runs may look at.
+        "validation_sentences": evaluate_signature(signature, sample_sentences(prepared.validation, SHORT_TEXTS, seed)),
     }
     return evaluation, test_probabilities
 
