@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from training.calibration import fit_temperature
+from training.calibration import fit_platt, fit_temperature
 from training.metrics import classification_figures, expected_calibration_error, roc_auc, roc_curve
 
 
@@ -53,3 +53,14 @@ def test_fit_temperature_recovers_the_temperature_that_made_the_labels():
     labels = (rng.random(40_000) < 1 / (1 + np.exp(-true_logits))).astype(int)
     # A model three times too confident: its logits are three times the true ones.
     assert fit_temperature(3 * true_logits, labels) == pytest.approx(3.0, rel=0.05)
+
+
+def test_fit_platt_recovers_the_scale_and_the_lean_that_made_the_labels():
+    rng = np.random.default_rng(3)
+    true_logits = rng.normal(0, 2, size=40_000)
+    labels = (rng.random(40_000) < 1 / (1 + np.exp(-true_logits))).astype(int)
+    # A model twice too confident and tilted towards positive by 1.5: true = 0.5 * (logit - 1.5).
+    platt = fit_platt(2 * true_logits + 1.5, labels)
+    assert platt.scale == pytest.approx(0.5, rel=0.05)
+    assert platt.bias == pytest.approx(-0.75, abs=0.05)
+    assert platt(np.array([1.5])) == pytest.approx([0.0], abs=0.05)

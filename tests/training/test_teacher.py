@@ -49,6 +49,8 @@ def test_unlabelled_texts_get_probabilities_and_the_labelled_keep_their_labels()
     assert soft.labels[0] > 0.5 > soft.labels[1]
     assert summary["unlabelled_reviews"] == 3 and summary["sentences"] == 2
     assert summary["validation"]["accuracy"] == 1.0
+    # Reviews and sentences each get their own calibration, both recorded.
+    assert set(summary["review_calibration"]) == set(summary["sentence_calibration"]) == {"scale", "bias"}
     together = combined(reviews, soft)
     assert together.texts == reviews.texts + soft.texts
     assert together.labels.tolist()[: len(reviews)] == reviews.labels.tolist()
