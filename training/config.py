@@ -61,8 +61,9 @@ class TrainConfig:
     # Lower the learning rate epoch by epoch along a half cosine, from `learning_rate` in the first
     # epoch down to 15% of it in the last of four, so the last epochs settle instead of jumping around.
     decay_learning_rate: bool = True
-    # Epochs without a better validation loss before training stops (best weights are restored).
-    patience: int = 1
+    # Epochs without a better validation loss before training stops (best weights are restored). Two,
+    # so that one noisy epoch at a high learning rate does not end the run before the rate has decayed.
+    patience: int = 2
     # Continue an interrupted run from its last finished epoch (weights and vocabulary under runs_dir/backup).
     resume: bool = False
     # Use at most this many training reviews (None: all); for quick experiments and tests.
