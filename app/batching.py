@@ -46,12 +46,9 @@ class MicroBatcher(Generic[Item, Result]):
 
     A batch starts with the oldest queued item and takes whatever else is queued; under load it
     waits at most `max_wait_s` for more (see `_next_batch`). `predict` runs on one worker thread,
-    off the event loop, so batches run one after the other while the next one fills up. `split`
-    may cut a batch into parts (lists of indexes) that `predict` gets one at a time; each part's
-    callers are answered as soon as it is done, so the event loop sends their answers and reads
-    their next requests while the rest of the batch still runs. When `predict` raises, only the
-    callers whose items were in that part get the error. At most `max_queue_items` items wait at
-    once, and a caller waits at most `timeout_s` for its results.
+    off the event loop, so batches run one after the other while the next one fills up. When
+    `predict` raises, only the callers whose items were in that batch get the error. At most
+    `max_queue_items` items wait at once, and a caller waits at most `timeout_s` for its results.
     """
 
     def __init__(
@@ -63,10 +60,8 @@ class MicroBatcher(Generic[Item, Result]):
         max_queue_items: int | None = None,
         timeout_s: float | None = None,
         on_batch: Callable[[BatchStats], None] | None = None,
-        split: Callable[[list[Item]], list[list[int]]] | None = None,
     ):
         self._predict = predict
-        self._split = split or (lambda items: [list(range(len(items)))])
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.idle_gap_s = idle_gap_s
@@ -161,25 +156,21 @@ class MicroBatcher(Generic[Item, Result]):
         if not live:
             return
         started = time.perf_counter()
-        for part in self._split([entry.item for entry in live]):
-            await self._run_part([live[index] for index in part])
+        call = asyncio.get_running_loop().run_in_executor(self._executor, self._predict, [e.item for e in live])
+        await asyncio.wait([call])
         if self._on_batch is not None:
             waits = [started - entry.queued_at for entry in live]
             self._on_batch(BatchStats(len(live), waits, time.perf_counter() - started))
-
-    async def _run_part(self, part: list[_Pending[Item]]) -> None:
-        call = asyncio.get_running_loop().run_in_executor(self._executor, self._predict, [e.item for e in part])
-        await asyncio.wait([call])
         error = call.exception()
-        if error is None and len(call.result()) != len(part):
-            error = ValueError(f"predict returned {len(call.result())} results for {len(part)} items")
+        if error is None and len(call.result()) != len(live):
+            error = ValueError(f"predict returned {len(call.result())} results for {len(live)} items")
         if error is not None:
-            # A failed part answers its own callers with the error; the batcher goes on.
-            logger.error("a batch of %d items failed: %r", len(part), error)
-            for entry in part:
+            # A failed batch answers its own callers with the error; the batcher goes on.
+            logger.error("a batch of %d items failed: %r", len(live), error)
+            for entry in live:
                 if not entry.future.done():
                     entry.future.set_exception(error)
             return
-        for entry, result in zip(part, call.result(), strict=True):
+        for entry, result in zip(live, call.result(), strict=True):
             if not entry.future.done():
                 entry.future.set_result(result)

@@ -53,14 +53,10 @@ class LoadedModel:
         grouping does not change any score.
         """
         scores: list[TextScore | None] = [None] * len(texts)
-        for group in self.groups(texts):
+        for group in length_groups(texts, self.length_group_size):
             for index, score in zip(group, self._call([texts[index] for index in group]), strict=True):
                 scores[index] = score
         return scores
-
-    def groups(self, texts: list[str]) -> list[list[int]]:
-        """The calls `predict` makes for `texts`: indexes of texts of similar length, shortest first."""
-        return length_groups(texts, self.length_group_size)
 
     def _call(self, texts: list[str]) -> list[TextScore]:
         outputs = self.signature(texts=tf.constant(texts, dtype=tf.string))

@@ -69,8 +69,6 @@ class ModelSlot:
             max_queue_items=self.settings.max_queue_items,
             timeout_s=self.settings.request_timeout_s,
             on_batch=self.metrics.observe_batch,
-            # One model call per length group, each answered as soon as it is done.
-            split=model.groups,
         )
         await batcher.start()
         previous, self.current = self.current, ServingUnit(model, batcher)

@@ -142,48 +142,6 @@ def test_an_error_reaches_only_the_callers_of_its_batch():
     assert after == [6]
 
 
-def largest_first(items: list[int]) -> list[list[int]]:
-    """Parts of one item each, the largest item first."""
-    return [[index] for index in sorted(range(len(items)), key=lambda index: -items[index])]
-
-
-def test_each_part_of_a_split_batch_is_answered_as_soon_as_it_is_done():
-    async def scenario():
-        predict = RecordingPredict(delay_s=0.05)
-        batcher = MicroBatcher(predict, max_batch_size=8, max_wait_s=0.0, split=largest_first)
-        await batcher.start()
-        answered: dict[int, float] = {}
-
-        async def caller(item: int) -> list[int]:
-            result = await batcher.submit([item])
-            answered[item] = time.perf_counter()
-            return result
-
-        # Queued before the worker wakes up, so the three form one batch.
-        results = await asyncio.gather(caller(1), caller(3), caller(2))
-        await batcher.stop()
-        return predict.batches, results, answered
-
-    batches, results, answered = asyncio.run(scenario())
-    assert batches == [[3], [2], [1]]
-    assert results == [[2], [6], [4]]
-    # The first part's caller had its answer while the other two parts were still running.
-    assert answered[1] - answered[3] >= 0.08
-
-
-def test_an_error_in_one_part_reaches_only_that_parts_callers():
-    async def scenario():
-        batcher = MicroBatcher(RecordingPredict(), max_batch_size=8, max_wait_s=0.0, split=largest_first)
-        await batcher.start()
-        results = await asyncio.gather(batcher.submit([4]), batcher.submit([-1]), return_exceptions=True)
-        await batcher.stop()
-        return results
-
-    good, bad = asyncio.run(scenario())
-    assert good == [8]
-    assert isinstance(bad, ValueError)
-
-
 def test_predict_runs_off_the_event_loop_thread():
     async def scenario():
         predict = RecordingPredict()
