@@ -54,8 +54,9 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     would otherwise tilt every one-liner towards positive, and the LSTM would learn that tilt.
     """
     teacher = NgramTeacher(config.teacher_ngram_order, config.teacher_regularisation).fit(train.texts, train.labels)
-    review_calibration = fit_platt(teacher.logits(validation.texts), validation.labels)
-    validation_logits = review_calibration(teacher.logits(validation.texts))
+    raw_validation_logits = teacher.logits(validation.texts)
+    review_calibration = fit_platt(raw_validation_logits, validation.labels)
+    validation_logits = review_calibration(raw_validation_logits)
     validation_sentences = sample_sentences(validation, len(validation), config.seed)
     sentence_calibration, sentence_figures = review_calibration, None
     if len(validation_sentences) > 0:
