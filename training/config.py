@@ -44,6 +44,14 @@ class TrainConfig:
     # Single sentences cut from unlabelled reviews that the teacher labels too, so that the model sees
     # one-liners whose label is their own, not their review's.
     teacher_sentences: int = 50000
+    # Label those sentences with a second n-gram teacher fitted on every sentence of the training
+    # reviews (each labelled like its review) instead of the review teacher. Fitted on whole reviews,
+    # the review teacher spreads a review's verdict over all of its n-grams, so a one-liner's few
+    # n-grams say little; fitted on sentences, each phrase must carry its sentence alone, and
+    # "two hours I will never get back" becomes as negative as it reads (training/README.md).
+    sentence_teacher: bool = True
+    # Inverse L2 strength of the sentence teacher (0.1 beat 1.0 on validation sentences).
+    sentence_teacher_regularisation: float = 0.1
     # Rounds of learning from a teacher: after the first, the teacher becomes the n-gram teacher averaged
     # with the LSTM itself, which relabels the unlabelled texts for `teacher_round_epochs` more epochs.
     # One by default: a second round raised the LSTM's training accuracy but not its validation

@@ -1,16 +1,16 @@
-"""Soft labels for unlabelled reviews and sentences, from the bag-of-n-grams teacher and later from
-the teacher averaged with the LSTM itself."""
+"""Soft labels for unlabelled reviews and sentences, from the bag-of-n-grams teachers and later from
+the review teacher averaged with the LSTM itself."""
 
 import logging
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from training.calibration import fit_platt, fit_temperature, log_loss
+from training.calibration import Platt, fit_platt, fit_temperature, log_loss
 from training.config import TrainConfig
 from training.data import Reviews
 from training.metrics import classification_figures
-from training.sentences import sample_sentences
+from training.sentences import all_sentences, sample_sentences
 from training.teacher import NgramTeacher
 
 logger = logging.getLogger(__name__)
@@ -46,30 +46,26 @@ def unlabelled_sample(texts: list[str], count: int | None, seed: int) -> list[st
 
 
 def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str], config: TrainConfig) -> TeacherLabels:
-    """Unlabelled reviews and sentences cut from them, labelled by the n-gram teacher.
+    """Unlabelled reviews and sentences cut from them, labelled by the n-gram teachers.
 
-    The teacher's logits are calibrated on validation, which it never saw, so a soft label of 0.8 is
-    right about 80% of the time and the LSTM learns how sure to be as well as which way to lean.
-    Reviews and sentences get a calibration each: the teacher's intercept, learned on full reviews,
-    would otherwise tilt every one-liner towards positive, and the LSTM would learn that tilt.
+    The teachers' logits are calibrated on validation, which they never saw, so a soft label of 0.8
+    is right about 80% of the time and the LSTM learns how sure to be as well as which way to lean.
+    Reviews and sentences get a calibration each, fitted on validation reviews and on sentences cut
+    from them: a teacher's intercept, learned on full reviews, would otherwise tilt every one-liner
+    towards positive, and the LSTM would learn that tilt.
     """
     teacher = NgramTeacher(config.teacher_ngram_order, config.teacher_regularisation).fit(train.texts, train.labels)
     raw_validation_logits = teacher.logits(validation.texts)
     review_calibration = fit_platt(raw_validation_logits, validation.labels)
     validation_logits = review_calibration(raw_validation_logits)
-    validation_sentences = sample_sentences(validation, len(validation), config.seed)
-    sentence_calibration, sentence_figures = review_calibration, None
-    if len(validation_sentences) > 0:
-        sentence_logits = teacher.logits(validation_sentences.texts)
-        sentence_calibration = fit_platt(sentence_logits, validation_sentences.labels)
-        sentence_figures = classification_figures(
-            validation_sentences.labels, sigmoid(sentence_calibration(sentence_logits))
-        )
+    sentence_teacher = _sentence_teacher(train, config) or teacher
+    sentence_calibration, sentence_figures = _calibrated_on_sentences(sentence_teacher, validation, config.seed)
+    sentence_calibration = sentence_calibration or review_calibration
     reviews = unlabelled_sample(unlabelled, config.teacher_unlabelled_reviews, config.seed)
     placeholder = np.zeros(len(unlabelled), dtype=np.int64)
     sentences = sample_sentences(Reviews(unlabelled, placeholder), config.teacher_sentences, config.seed).texts
     logits = np.concatenate(
-        [review_calibration(teacher.logits(reviews)), sentence_calibration(teacher.logits(sentences))]
+        [review_calibration(teacher.logits(reviews)), sentence_calibration(sentence_teacher.logits(sentences))]
     )
     figures = classification_figures(validation.labels, sigmoid(validation_logits))
     logger.info(
@@ -84,10 +80,32 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "validation_sentences": sentence_figures,
         "review_calibration": asdict(review_calibration),
         "sentence_calibration": asdict(sentence_calibration),
+        "sentence_teacher": sentence_teacher is not teacher,
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
     }
     return TeacherLabels(reviews + sentences, logits, validation_logits, summary)
+
+
+def _sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | None:
+    """An n-gram teacher fitted on every sentence of the training reviews, labelled like its review;
+    None when the config asks for none or the reviews hold no sentence of both labels."""
+    sentences = all_sentences(train) if config.sentence_teacher else Reviews([], np.zeros(0, dtype=np.int64))
+    if len(np.unique(sentences.labels)) < 2:
+        return None
+    return NgramTeacher(config.teacher_ngram_order, config.sentence_teacher_regularisation).fit(
+        sentences.texts, sentences.labels
+    )
+
+
+def _calibrated_on_sentences(teacher: NgramTeacher, validation: Reviews, seed: int) -> tuple[Platt | None, dict | None]:
+    """Platt scaling of `teacher` on one sentence from each validation review, and its figures there."""
+    sentences = sample_sentences(validation, len(validation), seed)
+    if len(sentences) == 0:
+        return None, None
+    logits = teacher.logits(sentences.texts)
+    calibration = fit_platt(logits, sentences.labels)
+    return calibration, classification_figures(sentences.labels, sigmoid(calibration(logits)))
 
 
 def averaged_with(

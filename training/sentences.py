@@ -22,6 +22,16 @@ def sentences_of(text: str) -> list[str]:
     return [piece.strip() for piece in pieces if _MIN_WORDS <= len(piece.split()) <= _MAX_WORDS]
 
 
+def all_sentences(reviews: Reviews) -> Reviews:
+    """Every sentence of every review, each labelled like its review."""
+    texts, labels = [], []
+    for text, label in zip(reviews.texts, reviews.labels, strict=True):
+        pieces = sentences_of(text)
+        texts.extend(pieces)
+        labels.extend([label] * len(pieces))
+    return Reviews(texts, np.array(labels, dtype=np.int64))
+
+
 def sample_sentences(reviews: Reviews, count: int, seed: int) -> Reviews:
     """At most one random sentence from each of `count` random reviews."""
     rng = np.random.default_rng(seed)

@@ -1,7 +1,7 @@
 import numpy as np
 
 from training.data import Reviews
-from training.sentences import sample_sentences, sentences_of
+from training.sentences import all_sentences, sample_sentences, sentences_of
 
 
 def test_sentences_are_split_on_end_marks_and_line_breaks_and_kept_between_4_and_30_words():
@@ -19,6 +19,16 @@ def test_each_sampled_sentence_comes_from_a_review_with_the_same_label():
     for text, label in zip(short.texts, short.labels, strict=True):
         source = next(index for index, review in enumerate(reviews.texts) if text in review)
         assert reviews.labels[source] == label
+
+
+def test_all_sentences_of_every_review_keep_their_review_order_and_label():
+    reviews = Reviews(
+        ["A fine film with a great cast. Loved every single minute.", "Too short.", "A dull mess of a film."],
+        np.array([1, 1, 0]),
+    )
+    every = all_sentences(reviews)
+    assert every.texts == ["A fine film with a great cast.", "Loved every single minute.", "A dull mess of a film."]
+    assert every.labels.tolist() == [1, 1, 0]
 
 
 def test_sampling_is_seeded_and_bounded():

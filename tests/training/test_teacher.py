@@ -56,6 +56,28 @@ def test_unlabelled_texts_get_probabilities_and_the_labelled_keep_their_labels()
     assert together.labels.tolist()[: len(reviews)] == reviews.labels.tolist()
 
 
+def _reviews_of_sentences(count: int) -> Reviews:
+    """Reviews of two sentences: one that carries the verdict and one of plot that is the same in both."""
+    texts, labels = [], []
+    for index in range(count):
+        verdict = "two hours i will never get back" if index % 2 else "a moving and beautifully acted film"
+        texts.append(f"The story follows a family over one summer. {verdict.capitalize()}.")
+        labels.append(index % 2 == 0)
+    return Reviews(texts, np.array(labels, dtype=np.int64))
+
+
+@pytest.mark.parametrize("sentence_teacher", [True, False])
+def test_sentences_are_labelled_by_a_teacher_fitted_on_sentences_when_asked(sentence_teacher: bool):
+    reviews = _reviews_of_sentences(40)
+    unlabelled = ["Too long. Two hours I will never get back, sadly."]
+    config = replace(TrainConfig(), teacher_ngram_order=2, teacher_sentences=1, sentence_teacher=sentence_teacher)
+    teacher = teacher_labelled(reviews, reviews, unlabelled, config)
+    assert teacher.summary["sentence_teacher"] is sentence_teacher
+    assert teacher.summary["validation_sentences"]["accuracy"] >= 0.5
+    sentence_label = teacher.as_reviews().labels[-1]
+    assert teacher.texts[-1] in unlabelled[0] and sentence_label < 0.5
+
+
 def test_the_averaged_teacher_leans_on_whichever_teacher_validation_finds_right():
     labels = np.array([1, 0] * 50)
     reviews = Reviews(["good film", "bad film"] * 50, labels)
