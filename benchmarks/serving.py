@@ -5,8 +5,10 @@
 
 It starts the real service (`python -m app`) on 127.0.0.1, sends single-text requests from 1, 8, 32
 and 64 concurrent clients, and compares with the SavedModel called in-process on the same texts at
-its best batch size (the ceiling) and with the service run unbatched (MAX_BATCH_SIZE=1). Every run
-is bounded in requests and in seconds, and all traffic stays on loopback.
+its best batch size (the ceiling) and with the service run unbatched (MAX_BATCH_SIZE=1). At 64
+clients it then measures the ceiling and the service turn about for a few rounds (`--rounds`), so
+that drift in the machine's speed does not decide their ratio. Every run is bounded in requests and
+in seconds, and all traffic stays on loopback.
 """
 
 import argparse
@@ -242,17 +244,55 @@ async def batch_totals(port: int) -> tuple[float, float]:
     return totals.get("sentiment_batch_size_sum", 0.0), totals.get("sentiment_batch_size_count", 0.0)
 
 
+def measure_service(port: int, texts: list[str], arguments: argparse.Namespace) -> dict:
+    """The first request after ready, then every concurrency in turn, on a running service."""
+    first = asyncio.run(first_request_latency(port, texts[0]))
+    runs = []
+    for concurrency in CONCURRENCIES:
+        size_before, count_before = asyncio.run(batch_totals(port))
+        run = asyncio.run(load(port, texts, concurrency, arguments.requests, arguments.max_seconds))
+        size_after, count_after = asyncio.run(batch_totals(port))
+        run["mean_batch_size"] = (size_after - size_before) / max(count_after - count_before, 1)
+        runs.append(run)
+    return {"first_request_s": first, "runs": runs}
+
+
+def paired_rounds(
+    ceiling: Ceiling, port: int, texts: list[str], arguments: argparse.Namespace, batch_size: int
+) -> dict:
+    """The ceiling and the service at the highest concurrency, measured turn about, a few seconds apart.
+
+    This machine's speed drifts by tens of percent within minutes, so a ratio of two figures taken
+    minutes apart measures the drift as much as the service. Each round pairs two measurements
+    taken back to back, and the median of the rounds' ratios is the figure to quote.
+    """
+    rounds = []
+    for _ in range(arguments.rounds):
+        in_process = ceiling.plain(texts, batch_size)
+        run = asyncio.run(load(port, texts, max(CONCURRENCIES), arguments.requests, arguments.max_seconds))
+        rounds.append(
+            {
+                "ceiling_reviews_per_s": in_process,
+                "service_reviews_per_s": run["reviews_per_s"],
+                "errors": run["errors"],
+            }
+        )
+    ratios = [item["service_reviews_per_s"] / item["ceiling_reviews_per_s"] for item in rounds]
+    return {"concurrency": max(CONCURRENCIES), "rounds": rounds, "median_ratio": float(np.median(ratios))}
+
+
 def run_service(model_dir: Path, texts: list[str], arguments: argparse.Namespace, extra_env: dict) -> dict:
     with service(model_dir, extra_env) as (port, pid):
-        first = asyncio.run(first_request_latency(port, texts[0]))
-        runs = []
-        for concurrency in CONCURRENCIES:
-            size_before, count_before = asyncio.run(batch_totals(port))
-            run = asyncio.run(load(port, texts, concurrency, arguments.requests, arguments.max_seconds))
-            size_after, count_after = asyncio.run(batch_totals(port))
-            run["mean_batch_size"] = (size_after - size_before) / max(count_after - count_before, 1)
-            runs.append(run)
-        return {"first_request_s": first, "runs": runs, "peak_rss_bytes": memory_bytes(pid)}
+        return {**measure_service(port, texts, arguments), "peak_rss_bytes": memory_bytes(pid)}
+
+
+def run_batched_service(ceiling: Ceiling, before: dict, texts: list[str], arguments: argparse.Namespace) -> dict:
+    """The batched service: every concurrency, then the paired rounds."""
+    with service(arguments.model_dir, {}) as (port, pid):
+        results = measure_service(port, texts, arguments)
+        if arguments.rounds > 0:
+            results["paired"] = paired_rounds(ceiling, port, texts, arguments, before["best_batch_size"])
+        return {**results, "peak_rss_bytes": memory_bytes(pid)}
 
 
 def table(results: dict) -> str:
@@ -274,6 +314,17 @@ def table(results: dict) -> str:
             f"{unbatched['reviews_per_s']:>11.1f} "
             f"{batched['reviews_per_s'] / unbatched['reviews_per_s']:>11.1f}x"
         )
+    paired = results["batched"].get("paired")
+    if paired is not None:
+        ratios = ", ".join(
+            f"{item['service_reviews_per_s'] / item['ceiling_reviews_per_s']:.0%} "
+            f"({item['service_reviews_per_s']:.1f} / {item['ceiling_reviews_per_s']:.1f})"
+            for item in paired["rounds"]
+        )
+        rows.append(
+            f"{paired['concurrency']} clients against the ceiling, measured turn about: {ratios}; "
+            f"median {paired['median_ratio']:.0%}"
+        )
     steady = results["batched"]["runs"][0]["p50_s"]
     rows.append(
         f"first request after ready: {results['batched']['first_request_s'] * 1000:.1f} ms "
@@ -292,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=120.0, help="time cap per concurrency level")
     parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of ceiling and service measured turn about at 64 clients"
+    )
     arguments = parser.parse_args(argv)
 
     texts, source = review_texts(arguments.data_dir, max(arguments.requests, 200), arguments.seed)
@@ -299,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = Ceiling(arguments.model_dir)
     before = ceiling.sweep(texts)
     logger.info("ceiling measured; starting the batched service")
-    results = {"texts": source, "batched": run_service(arguments.model_dir, texts, arguments, {})}
+    results = {"texts": source, "batched": run_batched_service(ceiling, before, texts, arguments)}
     results["ceiling"] = ceiling.again(texts, before)
     logger.info("starting the unbatched service")
     results["unbatched"] = run_service(arguments.model_dir, texts, arguments, {"MAX_BATCH_SIZE": "1"})
