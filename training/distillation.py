@@ -62,11 +62,10 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     sentence_calibration, sentence_figures = _calibrated_on_sentences(sentence_teacher, validation, config.seed)
     sentence_calibration = sentence_calibration or review_calibration
     reviews = unlabelled_sample(unlabelled, config.teacher_unlabelled_reviews, config.seed)
-    placeholder = np.zeros(len(unlabelled), dtype=np.int64)
-    sentences = sample_sentences(Reviews(unlabelled, placeholder), config.teacher_sentences, config.seed).texts
-    logits = np.concatenate(
-        [review_calibration(teacher.logits(reviews)), sentence_calibration(sentence_teacher.logits(sentences))]
+    sentences, sentence_logits, confident = _labelled_sentences(
+        unlabelled, sentence_teacher, sentence_calibration, config
     )
+    logits = np.concatenate([review_calibration(teacher.logits(reviews)), sentence_logits])
     figures = classification_figures(validation.labels, sigmoid(validation_logits))
     logger.info(
         "teacher: validation accuracy %.4f on reviews, %s on sentences; labelled %d reviews and %d sentences",
@@ -83,8 +82,40 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "sentence_teacher": sentence_teacher is not teacher,
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
+        "confident_sentences": confident,
     }
     return TeacherLabels(reviews + sentences, logits, validation_logits, summary)
+
+
+def _labelled_sentences(
+    unlabelled: list[str], teacher: NgramTeacher, calibration: Platt, config: TrainConfig
+) -> tuple[list[str], np.ndarray, int]:
+    """Sentences of the unlabelled reviews, their calibrated logits, and how many of them were chosen
+    for the teacher's confidence: one at random from each of
+    `teacher_sentences` reviews, then the `teacher_confident_sentences` of all the others that the
+    teacher is surest of, half of them negative and half positive.
+
+    Random sentences are mostly plot and teach the LSTM that a one-liner without an opinion is a
+    coin toss. The sure ones hold the opinions, many of them in phrases too rare to come up among
+    the random ones ("two hours of my life I will never get back"), which the LSTM can learn only
+    from seeing them as sentences of their own.
+    """
+    placeholder = np.zeros(len(unlabelled), dtype=np.int64)
+    sampled = sample_sentences(Reviews(unlabelled, placeholder), config.teacher_sentences, config.seed).texts
+    sampled_logits = calibration(teacher.logits(sampled))
+    if config.teacher_confident_sentences <= 0:
+        return sampled, sampled_logits, 0
+    taken = set(sampled)
+    others = [text for text in all_sentences(Reviews(unlabelled, placeholder)).texts if text not in taken]
+    other_logits = calibration(teacher.logits(others))
+    # As many of the surest negatives as of the surest positives: negative one-liners are the surer
+    # kind, and taking the surest of either sign alone would tilt the LSTM's one-liners negative.
+    order = np.argsort(other_logits, kind="stable")
+    negatives = config.teacher_confident_sentences // 2
+    positives = config.teacher_confident_sentences - negatives
+    surest = np.union1d(order[:negatives], order[max(0, len(order) - positives) :]).astype(np.int64)
+    confident = [others[index] for index in surest]
+    return sampled + confident, np.concatenate([sampled_logits, other_logits[surest]]), len(confident)
 
 
 def _sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | None:
