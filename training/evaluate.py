@@ -2,7 +2,7 @@
 
 Re-evaluate a shipped version on the IMDB test split and print its figures beside the recorded ones:
 
-    python -m training.evaluate --version 3 --data-dir aclImdb_v1.tar.gz
+    python -m training.evaluate --version 5 --data-dir aclImdb_v1.tar.gz
     make evaluate VERSION=3
 """
 
