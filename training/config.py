@@ -50,12 +50,12 @@ class TrainConfig:
     # n-grams say little; fitted on sentences, each phrase must carry its sentence alone, and
     # "two hours I will never get back" becomes as negative as it reads (training/README.md).
     sentence_teacher: bool = True
+    # Inverse L2 strength of the sentence teacher (0.1 beat 1.0 on validation sentences).
+    sentence_teacher_regularisation: float = 0.1
     # Sentences of the unlabelled reviews, beyond those random ones, that the sentence teacher is surest
     # of (half the most negative, half the most positive), so that opinions in phrases too rare to
     # come up among the random sentences are seen as one-liners too (training/README.md).
     teacher_confident_sentences: int = 80000
-    # Inverse L2 strength of the sentence teacher (0.1 beat 1.0 on validation sentences).
-    sentence_teacher_regularisation: float = 0.1
     # Rounds of learning from a teacher: after the first, the teacher becomes the n-gram teacher averaged
     # with the LSTM itself, which relabels the unlabelled texts for `teacher_round_epochs` more epochs.
     # One by default: a second round raised the LSTM's training accuracy but not its validation

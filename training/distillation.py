@@ -90,23 +90,23 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
 def _labelled_sentences(
     unlabelled: list[str], teacher: NgramTeacher, calibration: Platt, config: TrainConfig
 ) -> tuple[list[str], np.ndarray, int]:
-    """Sentences of the unlabelled reviews, their calibrated logits, and how many of them were chosen
-    for the teacher's confidence: one at random from each of
-    `teacher_sentences` reviews, then the `teacher_confident_sentences` of all the others that the
-    teacher is surest of, half of them negative and half positive.
+    """Sentences of the unlabelled reviews, their calibrated logits, and how many were chosen for the
+    teacher's confidence: one at random from each of `teacher_sentences` reviews, then the
+    `teacher_confident_sentences` of all the others that the teacher is surest of, half of them
+    negative and half positive.
 
     Random sentences are mostly plot and teach the LSTM that a one-liner without an opinion is a
     coin toss. The sure ones hold the opinions, many of them in phrases too rare to come up among
     the random ones ("two hours of my life I will never get back"), which the LSTM can learn only
     from seeing them as sentences of their own.
     """
-    placeholder = np.zeros(len(unlabelled), dtype=np.int64)
-    sampled = sample_sentences(Reviews(unlabelled, placeholder), config.teacher_sentences, config.seed).texts
+    reviews = Reviews(unlabelled, np.zeros(len(unlabelled), dtype=np.int64))
+    sampled = sample_sentences(reviews, config.teacher_sentences, config.seed).texts
     sampled_logits = calibration(teacher.logits(sampled))
     if config.teacher_confident_sentences <= 0:
         return sampled, sampled_logits, 0
     taken = set(sampled)
-    others = [text for text in all_sentences(Reviews(unlabelled, placeholder)).texts if text not in taken]
+    others = [text for text in all_sentences(reviews).texts if text not in taken]
     other_logits = calibration(teacher.logits(others))
     # As many of the surest negatives as of the surest positives: negative one-liners are the surer
     # kind, and taking the surest of either sign alone would tilt the LSTM's one-liners negative.
@@ -121,7 +121,9 @@ def _labelled_sentences(
 def _sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | None:
     """An n-gram teacher fitted on every sentence of the training reviews, labelled like its review;
     None when the config asks for none or the reviews hold no sentence of both labels."""
-    sentences = all_sentences(train) if config.sentence_teacher else Reviews([], np.zeros(0, dtype=np.int64))
+    if not config.sentence_teacher:
+        return None
+    sentences = all_sentences(train)
     if len(np.unique(sentences.labels)) < 2:
         return None
     return NgramTeacher(config.teacher_ngram_order, config.sentence_teacher_regularisation).fit(
