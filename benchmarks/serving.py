@@ -274,24 +274,24 @@ def paired_rounds(
             {
                 "ceiling_reviews_per_s": in_process,
                 "service_reviews_per_s": run["reviews_per_s"],
+                "ratio": run["reviews_per_s"] / in_process,
                 "errors": run["errors"],
             }
         )
-    ratios = [item["service_reviews_per_s"] / item["ceiling_reviews_per_s"] for item in rounds]
-    return {"concurrency": max(CONCURRENCIES), "rounds": rounds, "median_ratio": float(np.median(ratios))}
+    median = float(np.median([item["ratio"] for item in rounds]))
+    return {"concurrency": max(CONCURRENCIES), "rounds": rounds, "median_ratio": median}
 
 
-def run_service(model_dir: Path, texts: list[str], arguments: argparse.Namespace, extra_env: dict) -> dict:
-    with service(model_dir, extra_env) as (port, pid):
-        return {**measure_service(port, texts, arguments), "peak_rss_bytes": memory_bytes(pid)}
-
-
-def run_batched_service(ceiling: Ceiling, before: dict, texts: list[str], arguments: argparse.Namespace) -> dict:
-    """The batched service: every concurrency, then the paired rounds."""
-    with service(arguments.model_dir, {}) as (port, pid):
+def run_service(
+    texts: list[str], arguments: argparse.Namespace, extra_env: dict, pair_with: tuple[Ceiling, int] | None = None
+) -> dict:
+    """A service with `extra_env`: every concurrency, then, given (ceiling, its batch size), the
+    paired rounds."""
+    with service(arguments.model_dir, extra_env) as (port, pid):
         results = measure_service(port, texts, arguments)
-        if arguments.rounds > 0:
-            results["paired"] = paired_rounds(ceiling, port, texts, arguments, before["best_batch_size"])
+        if pair_with is not None and arguments.rounds > 0:
+            ceiling, batch_size = pair_with
+            results["paired"] = paired_rounds(ceiling, port, texts, arguments, batch_size)
         return {**results, "peak_rss_bytes": memory_bytes(pid)}
 
 
@@ -317,8 +317,7 @@ def table(results: dict) -> str:
     paired = results["batched"].get("paired")
     if paired is not None:
         ratios = ", ".join(
-            f"{item['service_reviews_per_s'] / item['ceiling_reviews_per_s']:.0%} "
-            f"({item['service_reviews_per_s']:.1f} / {item['ceiling_reviews_per_s']:.1f})"
+            f"{item['ratio']:.0%} ({item['service_reviews_per_s']:.1f} / {item['ceiling_reviews_per_s']:.1f})"
             for item in paired["rounds"]
         )
         rows.append(
@@ -353,10 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = Ceiling(arguments.model_dir)
     before = ceiling.sweep(texts)
     logger.info("ceiling measured; starting the batched service")
-    results = {"texts": source, "batched": run_batched_service(ceiling, before, texts, arguments)}
+    batched = run_service(texts, arguments, {}, pair_with=(ceiling, before["best_batch_size"]))
+    results = {"texts": source, "batched": batched}
     results["ceiling"] = ceiling.again(texts, before)
     logger.info("starting the unbatched service")
-    results["unbatched"] = run_service(arguments.model_dir, texts, arguments, {"MAX_BATCH_SIZE": "1"})
+    results["unbatched"] = run_service(texts, arguments, {"MAX_BATCH_SIZE": "1"})
     arguments.output.write_text(json.dumps(results, indent=2) + "\n")
     sys.stdout.write(table(results) + f"\nwritten to {arguments.output}\n")
     return 0
