@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--rounds", type=int, default=3, help="rounds of ceiling and service measured turn about at 64 clients"
+        "--rounds", type=int, default=5, help="rounds of ceiling and service measured turn about at 64 clients"
     )
     arguments = parser.parse_args(argv)
 

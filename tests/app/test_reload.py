@@ -1,15 +1,18 @@
 """Hot reload: a new version dropped under MODEL_DIR is loaded off the request path and swapped in."""
 
+import gc
 import json
 import shutil
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.serving import freeze_heap
 from app.settings import Settings
 
 TEXTS = ["wonderful superb film", "awful boring film"]
@@ -96,3 +99,36 @@ def test_started_without_a_model_it_begins_serving_when_a_version_appears(tiny_v
 def test_admin_endpoints_are_off_unless_enabled(tiny_model_dir: Path):
     with TestClient(create_app(Settings(model_dir=tiny_model_dir, model_poll_interval_s=0))) as client:
         assert client.post("/admin/reload").status_code == 404
+
+
+def test_the_served_model_is_out_of_the_garbage_collectors_reach(tiny_model_dir: Path):
+    # A full collection would otherwise walk every object of the model, every few batches.
+    with TestClient(create_app(Settings(model_dir=tiny_model_dir, model_poll_interval_s=0))) as client:
+        model = client.app.state.slot.current.model
+        assert client.post("/predict", json={"texts": TEXTS}).status_code == 200
+        assert not any(tracked is model or tracked is model.signature for tracked in gc.get_objects())
+
+
+def test_a_replaced_version_is_freed(tiny_version: Path, tmp_path: Path):
+    publish(tiny_version, tmp_path, 1)
+    settings = Settings(model_dir=tmp_path, model_poll_interval_s=0, admin_enabled=True)
+    with TestClient(create_app(settings)) as client:
+        first = weakref.ref(client.app.state.slot.current.model)
+        publish(tiny_version, tmp_path, 2)
+        assert client.post("/admin/reload").json() == {"reloaded": True, "model_version": 2}
+        wait_for(lambda: first() is None, timeout_s=30)
+        assert client.post("/predict", json={"texts": TEXTS}).json()["model_version"] == 2
+
+
+def test_freezing_again_collects_the_cycles_of_what_was_frozen_before():
+    # A dropped model leaves reference cycles that only a collection of unfrozen objects frees.
+    class Node:
+        pass
+
+    node = Node()
+    node.itself = node
+    alive = weakref.ref(node)
+    gc.freeze()
+    del node
+    freeze_heap()
+    assert alive() is None
