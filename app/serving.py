@@ -25,11 +25,12 @@ class ServingUnit:
 def freeze_heap() -> None:
     """Take every object alive now out of the garbage collector's reach.
 
-    A loaded TensorFlow model is about 360,000 Python objects. Requests allocate enough that
-    Python runs a full collection every few batches, and each one walks all of them: about 190 ms
-    holding the GIL, which stalls the event loop and the model call alike. Frozen objects are
-    still freed by reference counting; only cycles among them are not, so the heap is frozen
-    again after each swap, once the old version has let go of its model, and collected first.
+    A loaded TensorFlow model is hundreds of thousands of Python objects. Requests allocate enough
+    that Python runs a full collection every few batches, and each one walks all of them with the
+    GIL held, which stalls the event loop and the model call alike. Frozen objects are still freed
+    by reference counting, but not when they sit in reference cycles, and a dropped model leaves
+    many. So each freeze first unfreezes and collects: the old version's cycles go before the
+    heap is frozen again.
     """
     gc.unfreeze()
     gc.collect()
