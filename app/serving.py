@@ -101,6 +101,7 @@ class ModelSlot:
     @staticmethod
     async def _retire(unit: ServingUnit) -> None:
         await unit.batcher.stop(drain=True)
+        # The last reference to the old version goes first, so that the collection can free it.
         del unit
         freeze_heap()
 
