@@ -8,8 +8,9 @@ from pathlib import Path
 
 from app.batching import MicroBatcher
 from app.metrics import ServiceMetrics
-from app.model_store import LoadedModel, ModelLoadError, TextScore, complete_versions, load_version
+from app.model_store import LoadedModel, ModelLoadError, TextScore, load_version
 from app.settings import Settings
+from model.artifact import complete_versions, version_of
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class ModelSlot:
     def _load_newer(self) -> LoadedModel | None:
         served = self.current.model.version if self.current is not None else -1
         for path in reversed(complete_versions(self.settings.model_dir)):
-            if int(path.name) <= served:
+            if version_of(path) <= served:
                 return None
             if path in self._failed:
                 continue

@@ -64,8 +64,9 @@ class Ceiling:
     """
 
     def __init__(self, model_dir: Path):
-        from app.model_store import load_version, newest_version
+        from app.model_store import load_version
         from app.settings import Settings
+        from model.artifact import newest_version
 
         path = newest_version(model_dir)
         self.model = load_version(path)

@@ -7,7 +7,6 @@ Re-evaluate a shipped version on the IMDB test split and print its figures besid
 """
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -17,8 +16,17 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from model.artifact import (
+    INPUT_TEXTS,
+    OUTPUT_PROBABILITY,
+    SIGNATURE_NAME,
+    MetadataError,
+    VersionNotFoundError,
+    read_metadata,
+    version_folder,
+)
+from model.grouping import length_groups
 from training.data import DataUnavailableError, Reviews, load_imdb
-from training.export import METADATA_FILE, existing_versions
 from training.metrics import classification_figures
 from training.sentences import sample_sentences
 
@@ -29,12 +37,10 @@ _TABLE_FIGURES = ("examples", "accuracy", "precision", "recall", "f1", "roc_auc"
 
 def predict_probabilities(signature: Signature, texts: list[str], batch_size: int = 128) -> np.ndarray:
     """Positive-class probabilities in input order; texts of similar length share a batch."""
-    order = np.argsort([len(text) for text in texts], kind="stable")
     probabilities = np.empty(len(texts), dtype=np.float32)
-    for start in range(0, len(texts), batch_size):
-        chosen = order[start : start + batch_size]
-        outputs = signature(texts=tf.constant([texts[i] for i in chosen]))
-        probabilities[chosen] = outputs["positive_probability"].numpy()
+    for chosen in length_groups([len(text) for text in texts], batch_size):
+        outputs = signature(**{INPUT_TEXTS: tf.constant([texts[i] for i in chosen])})
+        probabilities[chosen] = outputs[OUTPUT_PROBABILITY].numpy()
     return probabilities
 
 
@@ -61,23 +67,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     arguments = build_parser().parse_args(argv)
-    versions = existing_versions(arguments.artifacts_dir)
-    version = arguments.version if arguments.version is not None else max(versions, default=None)
-    if version not in versions:
-        logger.error("no version %s under %s", version, arguments.artifacts_dir)
+    try:
+        path = version_folder(arguments.artifacts_dir, arguments.version)
+        metadata = read_metadata(path)
+    except (VersionNotFoundError, MetadataError) as error:
+        logger.error("%s", error)
         return 2
     try:
         data = load_imdb(Path(arguments.data_dir) if arguments.data_dir else None)
     except DataUnavailableError as error:
         logger.error("%s", error)
         return 2
-    path = arguments.artifacts_dir / str(version)
-    metadata = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
-    signature = tf.saved_model.load(str(path)).signatures["serving_default"]
+    signature = tf.saved_model.load(str(path)).signatures[SIGNATURE_NAME]
     sentences = sample_sentences(
         data.test, metadata["evaluation"]["test_sentences"]["examples"], metadata["config"]["seed"]
     )
-    sys.stdout.write(f"version {version} on the {data.source} test split\n")
+    sys.stdout.write(f"version {metadata['version']} on the {data.source} test split\n")
     for name, reviews in (("test", data.test), ("test_sentences", sentences)):
         measured = evaluate_signature(signature, reviews)
         sys.stdout.write(f"\n{name}\n{format_table(measured, metadata['evaluation'][name])}\n")

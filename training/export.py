@@ -1,6 +1,5 @@
 """Write a model version: a string-in SavedModel plus metadata.json, published atomically."""
 
-import json
 import logging
 import os
 import shutil
@@ -10,13 +9,18 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from model.artifact import (
+    INPUT_TEXTS,
+    OUTPUT_KNOWN_TOKENS,
+    OUTPUT_PROBABILITY,
+    STAGING_PREFIX,
+    next_version,
+    write_metadata,
+)
 from model.config import ModelConfig
 from model.text import UNKNOWN_ID, pad, truncate
 
 logger = logging.getLogger(__name__)
-
-METADATA_FILE = "metadata.json"
-STAGING_PREFIX = ".tmp-"
 
 
 def serving_function(
@@ -25,13 +29,13 @@ def serving_function(
     """Raw texts in; each text's positive-class probability and its count of known words out."""
     temperature = tf.constant(temperature, dtype=tf.float32)
 
-    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="texts")])
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name=INPUT_TEXTS)])
     def serve(texts: tf.Tensor) -> dict[str, tf.Tensor]:
         token_ids = pad(truncate(vectorizer(texts), config))
         logits = model(token_ids, training=False)
         return {
-            "positive_probability": tf.sigmoid(logits / temperature),
-            "known_token_count": tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),
+            OUTPUT_PROBABILITY: tf.sigmoid(logits / temperature),
+            OUTPUT_KNOWN_TOKENS: tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),
         }
 
     return serve
@@ -58,12 +62,6 @@ def staging_directory(artifacts_dir: Path) -> Path:
     return artifacts_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
 
 
-def existing_versions(artifacts_dir: Path) -> list[int]:
-    if not artifacts_dir.is_dir():
-        return []
-    return sorted(int(entry.name) for entry in artifacts_dir.iterdir() if entry.name.isdigit())
-
-
 def publish_version(staging: Path, artifacts_dir: Path, metadata: dict) -> Path:
     """Write metadata.json into the staged SavedModel and rename it to the next free version number.
 
@@ -71,9 +69,8 @@ def publish_version(staging: Path, artifacts_dir: Path, metadata: dict) -> Path:
     takes the same number first, the rename fails and the next number is tried.
     """
     while True:
-        version = max(existing_versions(artifacts_dir), default=0) + 1
-        metadata = {"version": version, **metadata}
-        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+        version = next_version(artifacts_dir)
+        write_metadata(staging, {"version": version, **metadata})
         target = artifacts_dir / str(version)
         try:
             os.rename(staging, target)

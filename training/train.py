@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from model.architecture import build_model
+from model.artifact import REPORT_FILE, SIGNATURE_DESCRIPTION, SIGNATURE_NAME
 from model.text import build_vectorizer
 from training.calibration import fit_temperature
 from training.config import TrainConfig, parse_config
@@ -37,7 +38,6 @@ from training.split import split_validation
 
 logger = logging.getLogger("training")
 
-REPORT_FILE = "report.png"
 VOCABULARY_FILE = "vocabulary.json"
 # Sentences cut from test reviews, to measure how the model does on one-liners.
 SHORT_TEXTS = 5000
@@ -297,10 +297,7 @@ def build_metadata(config: TrainConfig, data: ImdbData, prepared: Prepared, fitt
         "data_source": data.source,
         "split": {**split, "validation_by_movie": data.train.movies is not None},
         "config": config.to_dict(),
-        "signature": {
-            "inputs": {"texts": "string[batch]"},
-            "outputs": {"positive_probability": "float32[batch]", "known_token_count": "int32[batch]"},
-        },
+        "signature": SIGNATURE_DESCRIPTION,
         "training": {
             "epochs_run": len(fitted.history.get("loss", [])),
             "history": fitted.history,
@@ -356,7 +353,7 @@ def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
     staging = staging_directory(config.artifacts_dir)
     try:
         write_savedmodel(staging, model, prepared.vectorizer, config.model, temperature)
-        signature = tf.saved_model.load(str(staging)).signatures["serving_default"]
+        signature = tf.saved_model.load(str(staging)).signatures[SIGNATURE_NAME]
         evaluation, test_probabilities = evaluate_export(signature, prepared, config.seed)
         logger.info("test figures: %s", {k: v for k, v in evaluation["test"].items() if k != "confusion_matrix"})
         extra = {"temperature": temperature, "evaluation": evaluation}

@@ -132,8 +132,9 @@ def test_the_newest_complete_version_is_served(tmp_path: Path, tiny_version: Pat
     (tmp_path / "9").mkdir()  # No metadata.json: an incomplete folder, never served.
     (tmp_path / ".tmp-abc").mkdir()
     with TestClient(create_app(Settings(model_dir=tmp_path))) as client:
-        assert client.get("/readyz").json()["model_version"] == int(tiny_version.name)
-        assert client.get("/model").json()["version"] == int(tiny_version.name)
+        # The folder's number is the version, whatever number the copied metadata records.
+        assert client.get("/readyz").json()["model_version"] == 7
+        assert client.get("/model").json()["version"] == 7
 
 
 def test_without_a_model_the_service_is_alive_but_not_ready(tmp_path: Path):

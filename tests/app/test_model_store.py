@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from app.model_store import length_groups, load_version
+from app.model_store import load_version
+from model.grouping import length_groups
 
 
 def test_length_groups_sort_by_length_and_split_evenly():
     texts = ["x" * length for length in (50, 3, 20, 1, 40, 7, 9)]
-    groups = length_groups(texts, group_size=3)
+    groups = length_groups([len(text) for text in texts], group_size=3)
     assert [len(group) for group in groups] == [2, 3, 2]
     flattened = [index for group in groups for index in group]
     assert sorted(flattened) == list(range(len(texts)))
@@ -19,7 +20,7 @@ def test_length_groups_sort_by_length_and_split_evenly():
 @pytest.mark.parametrize("group_size", [0, 7, 100])
 def test_a_batch_no_larger_than_a_group_is_one_call_in_its_own_order(group_size: int):
     texts = [str(number) * number for number in range(7, 0, -1)]
-    assert length_groups(texts, group_size) == [list(range(7))]
+    assert length_groups([len(text) for text in texts], group_size) == [list(range(7))]
 
 
 def test_grouped_calls_give_every_text_its_own_score_in_input_order(tiny_version: Path):

@@ -83,6 +83,24 @@ def test_a_corrupt_version_is_skipped_and_the_old_one_keeps_serving(tiny_version
     assert any("skipping version 2" in record.getMessage() for record in caplog.records)
 
 
+@pytest.mark.parametrize("move", [shutil.copytree, shutil.move], ids=["copied", "renamed"])
+def test_a_copied_or_renamed_version_is_loaded_once_under_its_folder_number(
+    tiny_version: Path, tmp_path: Path, caplog, move
+):
+    # Operators promote a model by copying or renaming its folder; its metadata keeps the old number.
+    publish(tiny_version, tmp_path, 5)
+    settings = Settings(model_dir=tmp_path, model_poll_interval_s=0.1)
+    with caplog.at_level("INFO", logger="app.model_store"), TestClient(create_app(settings)) as client:
+        move(tmp_path / "5", tmp_path / ".staged")
+        (tmp_path / ".staged").rename(tmp_path / "6")
+        wait_for(lambda: client.get("/readyz").json().get("model_version") == 6)
+        time.sleep(1.0)  # Ten more polls: none of them may load the folder again.
+        assert client.post("/predict", json={"texts": TEXTS}).json()["model_version"] == 6
+        assert client.get("/model").json()["version"] == 6
+    loads = [record.getMessage() for record in caplog.records if record.getMessage().startswith("loaded model")]
+    assert loads == [f"loaded model version 5 from {tmp_path / '5'}", f"loaded model version 6 from {tmp_path / '6'}"]
+
+
 def test_started_without_a_model_it_begins_serving_when_a_version_appears(tiny_version: Path, tmp_path: Path):
     settings = Settings(model_dir=tmp_path, model_poll_interval_s=0.2)
     with TestClient(create_app(settings)) as client:

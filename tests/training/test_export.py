@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from training.export import existing_versions, publish_version, staging_directory
+from model.artifact import complete_versions, next_version
+from training.export import publish_version, staging_directory
 
 TEXTS = [
     "wonderful",
@@ -98,13 +99,14 @@ def test_publishing_takes_the_next_number_and_leaves_no_staging_folder(tmp_path:
     assert json.loads((published / "metadata.json").read_text())["version"] == 4
     assert (published / "saved_model.pb").read_bytes() == b"model"
     assert not staging.exists()
-    assert existing_versions(tmp_path) == [3, 4]
+    assert [folder.name for folder in complete_versions(tmp_path)] == ["4"]
+    assert next_version(tmp_path) == 5
 
 
 def test_a_staging_folder_is_never_a_version(tmp_path: Path):
     staging = staging_directory(tmp_path)
     staging.mkdir()
-    assert existing_versions(tmp_path) == []
+    assert next_version(tmp_path) == 1
     assert not staging.name.isdigit()
 
 
