@@ -24,7 +24,7 @@ class DataUnavailableError(RuntimeError):
 @dataclass(frozen=True)
 class Reviews:
     texts: list[str]
-    # 1 for positive, 0 for negative.
+    # 1 for positive, 0 for negative; or, for texts a teacher labelled, its probability of positive.
     labels: np.ndarray
     # The IMDB title each review is about, where the source says so; reviews of one movie are correlated.
     movies: list[str] | None = None
@@ -35,6 +35,17 @@ class Reviews:
     def subset(self, indices: np.ndarray) -> "Reviews":
         movies = [self.movies[i] for i in indices] if self.movies is not None else None
         return Reviews([self.texts[i] for i in indices], self.labels[indices], movies)
+
+    def at_most(self, count: int | None, seed: int) -> "Reviews":
+        """At most `count` of the reviews, drawn at random, in their original order (None: all)."""
+        return self.subset(sample_indexes(len(self), count, seed))
+
+
+def sample_indexes(total: int, count: int | None, seed: int) -> np.ndarray:
+    """At most `count` of the indexes below `total`, drawn at random and sorted (None: all of them)."""
+    if count is None or count >= total:
+        return np.arange(total)
+    return np.sort(np.random.default_rng(seed).permutation(total)[:count])
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,19 @@ the review teacher averaged with the LSTM itself."""
 
 import logging
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
+from model.architecture import build_model
 from training.calibration import Platt, fit_platt, fit_temperature, log_loss
 from training.config import TrainConfig
-from training.data import Reviews
+from training.data import Reviews, sample_indexes
+from training.fitting import compile_model, progress_verbosity, round_callbacks
 from training.metrics import classification_figures
+from training.pipeline import batched, logits_in_order
 from training.sentences import all_sentences, sample_sentences
 from training.teacher import NgramTeacher
 
@@ -38,13 +44,6 @@ class TeacherLabels:
         return Reviews(self.texts, sigmoid(self.logits).astype(np.float32))
 
 
-def unlabelled_sample(texts: list[str], count: int | None, seed: int) -> list[str]:
-    if count is None or count >= len(texts):
-        return texts
-    chosen = np.sort(np.random.default_rng(seed).permutation(len(texts))[:count])
-    return [texts[index] for index in chosen]
-
-
 def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str], config: TrainConfig) -> TeacherLabels:
     """Unlabelled reviews and sentences cut from them, labelled by the n-gram teachers.
 
@@ -61,7 +60,9 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     sentence_teacher = _sentence_teacher(train, config) or teacher
     sentence_calibration, sentence_figures = _calibrated_on_sentences(sentence_teacher, validation, config.seed)
     sentence_calibration = sentence_calibration or review_calibration
-    reviews = unlabelled_sample(unlabelled, config.teacher_unlabelled_reviews, config.seed)
+    reviews = [
+        unlabelled[index] for index in sample_indexes(len(unlabelled), config.teacher_unlabelled_reviews, config.seed)
+    ]
     sentences, sentence_logits, confident = _labelled_sentences(
         unlabelled, sentence_teacher, sentence_calibration, config
     )
@@ -174,3 +175,44 @@ def combined(labelled: Reviews, teacher_labelled: Reviews) -> Reviews:
     """The labelled reviews (hard labels) followed by the teacher-labelled texts (soft labels)."""
     labels = np.concatenate([labelled.labels.astype(np.float32), teacher_labelled.labels])
     return Reviews(labelled.texts + teacher_labelled.texts, labels)
+
+
+def distil_again(
+    model: keras.Model,
+    config: TrainConfig,
+    teacher: TeacherLabels,
+    labelled: Reviews,
+    validation: Reviews,
+    vectorizer: keras.layers.TextVectorization,
+    validation_batches: tf.data.Dataset,
+    log_dir: Path,
+) -> tuple[keras.Model, TeacherLabels, dict[str, list[float]]]:
+    """A further round: average the teacher with the LSTM, relabel the unlabelled texts, and train a
+    copy of the LSTM on the new labels. Returns the copy if it lowered validation loss (else the
+    model as it was), the new teacher and the round's curves."""
+    teacher = averaged_with(
+        teacher,
+        logits_in_order(model, vectorizer, teacher.texts, config.model),
+        logits_in_order(model, vectorizer, validation.texts, config.model),
+        validation.labels,
+    )
+    before = model.evaluate(validation_batches, verbose=0, return_dict=True)["loss"]
+    # A copy starts its epochs at 0: the model of a resumed first round keeps that round's epoch.
+    student = build_model(config.model)
+    student.set_weights(model.get_weights())
+    student.get_layer("embedding").trainable = model.get_layer("embedding").trainable
+    compile_model(student, config)
+    reviews = combined(labelled, teacher.as_reviews())
+    history = student.fit(
+        batched(vectorizer, reviews, config.model, config.batch_size, config.seed + 1),
+        validation_data=validation_batches,
+        epochs=config.teacher_round_epochs,
+        callbacks=round_callbacks(config, config.teacher_round_epochs, log_dir),
+        verbose=progress_verbosity(),
+        shuffle=False,  # The dataset shuffles itself, in buckets of similar length.
+    )
+    curves = {name: [float(value) for value in values] for name, values in history.history.items()}
+    if min(curves.get("val_loss", [np.inf])) >= before:
+        logger.info("training on the averaged teacher's labels did not lower validation loss; weights kept")
+        return model, teacher, curves
+    return student, teacher, curves

@@ -32,6 +32,8 @@ from training.sentences import sample_sentences
 
 Signature = Callable[..., dict[str, tf.Tensor]]
 logger = logging.getLogger("training.evaluate")
+# Sentences cut from test reviews, to measure how the model does on one-liners.
+SHORT_TEXTS = 5000
 _TABLE_FIGURES = ("examples", "accuracy", "precision", "recall", "f1", "roc_auc", "ece")
 
 
@@ -46,6 +48,19 @@ def predict_probabilities(signature: Signature, texts: list[str], batch_size: in
 
 def evaluate_signature(signature: Signature, reviews: Reviews) -> dict:
     return classification_figures(reviews.labels, predict_probabilities(signature, reviews.texts))
+
+
+def evaluation_figures(signature: Signature, validation: Reviews, test: Reviews, seed: int) -> tuple[dict, np.ndarray]:
+    """Figures of an exported model on validation, test and short texts; also the test probabilities."""
+    test_probabilities = predict_probabilities(signature, test.texts)
+    evaluation = {
+        "validation": evaluate_signature(signature, validation),
+        "test": classification_figures(test.labels, test_probabilities),
+        "test_sentences": evaluate_signature(signature, sample_sentences(test, SHORT_TEXTS, seed)),
+        # Short texts from validation: a one-liner figure that choosing between runs may look at.
+        "validation_sentences": evaluate_signature(signature, sample_sentences(validation, SHORT_TEXTS, seed)),
+    }
+    return evaluation, test_probabilities
 
 
 def format_table(measured: dict, recorded: dict) -> str:

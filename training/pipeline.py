@@ -1,13 +1,18 @@
-"""Turn reviews into length-bucketed batches of token ids for fitting and evaluation."""
+"""Turn reviews into token ids: length-bucketed batches for fitting, and logits in input order."""
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from model.config import ModelConfig
-from model.text import truncate
+from model.grouping import length_groups
+from model.text import pad, truncate
+from training.data import Reviews
 
 # A masked LSTM still computes every padded step, so batches group reviews of similar length.
 _BUCKET_WIDTH = 32
+# Texts per model call when scoring; larger than a training batch, since no gradients are kept.
+_SCORING_BATCH = 256
 
 
 def token_ids_of(vectorizer, texts: list[str], chunk: int = 4096) -> tf.RaggedTensor:
@@ -43,4 +48,28 @@ def batches(
         bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
         pad_to_bucket_boundary=False,
     )
+    # Bucketing hides how many batches an epoch has, and Keras would then find out by running out of
+    # data, with a warning, at the end of the first epoch. The count does not depend on the order:
+    # each bucket yields its full batches and then its remainder.
+    buckets = np.searchsorted(boundaries, token_ids.row_lengths().numpy(), side="right")
+    count = int(np.sum(-(-np.bincount(buckets) // batch_size)))
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def batched(
+    vectorizer, reviews: Reviews, config: ModelConfig, batch_size: int, shuffle_seed: int | None
+) -> tf.data.Dataset:
+    """Reviews as batches for `fit`: tokenized and cut as the exported model does."""
+    return batches(tokenize(vectorizer, reviews.texts, config), reviews.labels, config, batch_size, shuffle_seed)
+
+
+def logits_in_order(model: keras.Model, vectorizer, texts: list[str], config: ModelConfig) -> np.ndarray:
+    """The model's logit for each text, in the order of `texts`, from calls on texts of similar length."""
+    # Traced once for any shape: an eager call would run the recurrent loop step by step in Python.
+    forward = tf.function(lambda token_ids: model(token_ids, training=False), reduce_retracing=True)
+    token_ids = tokenize(vectorizer, texts, config)
+    logits = np.empty(len(texts), dtype=np.float32)
+    for group in length_groups(token_ids.row_lengths().numpy().tolist(), _SCORING_BATCH):
+        logits[group] = forward(pad(tf.gather(token_ids, group))).numpy()
+    return logits

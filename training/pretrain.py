@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from model.text import UNKNOWN_ID
+from training.fitting import progress_verbosity
 
 logger = logging.getLogger(__name__)
 
@@ -82,5 +83,6 @@ def pretrain(
     model = language_model(classifier, vocabulary_size)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=2e-3, clipnorm=1.0))
     dataset = tf.data.Dataset.from_tensor_slices(data).shuffle(len(data), seed=seed).batch(batch_size)
-    history = model.fit(dataset.prefetch(tf.data.AUTOTUNE), epochs=epochs, verbose=2)
+    # The dataset shuffles itself; Keras's own shuffling does not apply to a dataset.
+    history = model.fit(dataset.prefetch(tf.data.AUTOTUNE), epochs=epochs, verbose=progress_verbosity(), shuffle=False)
     return [float(value) for value in history.history["loss"]]

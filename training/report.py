@@ -60,7 +60,28 @@ def _summary(axis: plt.Axes, lines: list[str]) -> None:
     axis.text(0.0, 1.0, "\n".join(lines), va="top", family="monospace", fontsize=12)
 
 
-def write_report(path: Path, metadata: dict, labels: np.ndarray, probabilities: np.ndarray, summary: list[str]) -> None:
+def summary_lines(metadata: dict) -> list[str]:
+    """The headline figures of a version, as the report prints them beside its charts."""
+    test, sentences = metadata["evaluation"]["test"], metadata["evaluation"]["test_sentences"]
+    model = metadata["config"]["model"]
+    return [
+        f"test reviews        {test['examples']:,}",
+        f"accuracy            {test['accuracy']:.4f}",
+        f"F1                  {test['f1']:.4f}",
+        f"ROC-AUC             {test['roc_auc']:.4f}",
+        f"ECE (15 bins)       {test['ece']:.4f}",
+        f"short texts ({sentences['examples']:,})",
+        f"  accuracy          {sentences['accuracy']:.4f}",
+        f"validation accuracy {metadata['evaluation']['validation']['accuracy']:.4f}",
+        f"temperature         {metadata['temperature']:.3f}",
+        f"epochs run          {metadata['training']['epochs_run']}",
+        f"training time       {metadata['training']['seconds'] / 60:.1f} min",
+        f"LSTM units          {model['lstm_units']} bidirectional={model['bidirectional']}",
+        f"vocabulary          {metadata['vocabulary_size']:,}, {model['sequence_length']} tokens",
+    ]
+
+
+def write_report(path: Path, metadata: dict, labels: np.ndarray, probabilities: np.ndarray) -> None:
     """Draw the report of one version from its metadata and its test predictions."""
     test = metadata["evaluation"]["test"]
     figure, axes = plt.subplots(2, 3, figsize=(18, 10), dpi=100)
@@ -69,7 +90,7 @@ def write_report(path: Path, metadata: dict, labels: np.ndarray, probabilities: 
     _roc(axes[0, 2], labels, probabilities, test["roc_auc"])
     _reliability(axes[1, 0], labels, probabilities, test["ece"])
     _confusion(axes[1, 1], test["confusion_matrix"], metadata["labels"])
-    _summary(axes[1, 2], summary)
+    _summary(axes[1, 2], summary_lines(metadata))
     figure.suptitle("Sentiment model: training report", fontsize=16)
     figure.tight_layout()
     figure.savefig(path)

@@ -1,14 +1,19 @@
-"""Short texts for evaluation: one sentence cut from each review, labelled with its review's label.
+"""Single sentences cut from reviews, each labelled with its review's label.
 
-Users send one-liners as often as full reviews. A sentence inherits its review's label, which is
-noisy (a positive review can hold a negative sentence), so the figure is a floor, not a ceiling.
+Users send one-liners as often as full reviews. Sentences serve three ends: the short-text figures
+of evaluation, extra one-liners for training (`with_sentences`), and the material of the sentence
+teacher. A sentence inherits its review's label, which is noisy (a positive review can hold a
+negative sentence), so a figure measured on them is a floor, not a ceiling.
 """
 
+import logging
 import re
 
 import numpy as np
 
 from training.data import Reviews
+
+logger = logging.getLogger(__name__)
 
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -46,3 +51,13 @@ def sample_sentences(reviews: Reviews, count: int, seed: int) -> Reviews:
         if len(texts) == count:
             break
     return Reviews(texts, np.array(labels, dtype=np.int64))
+
+
+def with_sentences(reviews: Reviews, fraction: float, seed: int) -> Reviews:
+    """The reviews plus `fraction` as many single sentences cut from them, each labelled like its review."""
+    count = round(fraction * len(reviews))
+    if count == 0:
+        return reviews
+    sentences = sample_sentences(reviews, count, seed)
+    logger.info("training on %d reviews and %d sentences cut from them", len(reviews), len(sentences))
+    return Reviews(reviews.texts + sentences.texts, np.concatenate([reviews.labels, sentences.labels]))

@@ -39,18 +39,17 @@ def test_sampling_is_seeded_and_bounded():
 
 
 def test_training_adds_one_sentence_per_review_labelled_like_it():
-    from training.config import TrainConfig
-    from training.train import with_sentences
+    from training.sentences import with_sentences
 
     reviews = Reviews(
         [f"Review {n} starts here. It is {'great' if n % 2 else 'awful'} in every way." for n in range(20)],
         np.array([n % 2 for n in range(20)]),
     )
-    extended = with_sentences(reviews, TrainConfig(sentence_fraction=0.5))
+    extended = with_sentences(reviews, 0.5, seed=1337)
     assert extended.texts[:20] == reviews.texts
     added = list(zip(extended.texts[20:], extended.labels[20:], strict=True))
     assert len(added) == 10
     for sentence, label in added:
         source = next(index for index, text in enumerate(reviews.texts) if sentence in text)
         assert reviews.labels[source] == label
-    assert with_sentences(reviews, TrainConfig(sentence_fraction=0)) is reviews
+    assert with_sentences(reviews, 0, seed=1337) is reviews

@@ -1,0 +1,49 @@
+"""How the classifier is compiled and fitted: loss, metric, learning-rate decay, early stopping, output."""
+
+import math
+import sys
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from training.config import TrainConfig
+
+
+def rounded_accuracy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """Accuracy against labels rounded to 0 or 1, since the teacher's labels are probabilities."""
+    return keras.metrics.binary_accuracy(keras.ops.round(labels), logits, threshold=0.0)
+
+
+def compile_model(model: keras.Model, config: TrainConfig) -> None:
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=1.0),
+        # Cross-entropy takes soft labels as they are: the teacher's probabilities are targets too.
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.MeanMetricWrapper(rounded_accuracy, name="accuracy")],
+    )
+
+
+def learning_rate_schedule(config: TrainConfig, epochs: int) -> list[keras.callbacks.Callback]:
+    """A half-cosine decay of the learning rate over `epochs`, or nothing when it is turned off."""
+    if not config.decay_learning_rate:
+        return []
+
+    # Computed from the epoch number alone, so a resumed run continues at the right rate.
+    def rate(epoch: int, _current: float) -> float:
+        return config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+
+    return [keras.callbacks.LearningRateScheduler(rate)]
+
+
+def round_callbacks(config: TrainConfig, epochs: int, log_dir: Path) -> list[keras.callbacks.Callback]:
+    """Learning-rate decay, early stopping on validation loss (best weights kept) and TensorBoard logs."""
+    return learning_rate_schedule(config, epochs) + [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+        keras.callbacks.TensorBoard(log_dir=str(log_dir)),
+    ]
+
+
+def progress_verbosity() -> int:
+    """Keras's live progress bar on a terminal; one line per epoch when the output is a log file."""
+    return 1 if sys.stdout.isatty() else 2
