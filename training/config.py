@@ -2,7 +2,10 @@
 
 import argparse
 import dataclasses
+import inspect
+import io
 import os
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +64,7 @@ class TrainConfig:
     # One by default: a second round raised the LSTM's training accuracy but not its validation
     # figures, and cost 20 minutes (training/README.md).
     teacher_rounds: int = 1
+    # Most epochs of each round after the first.
     teacher_round_epochs: int = 2
     # Seed of every random choice: split, shuffling, initialisation, dropout.
     seed: int = 1337
@@ -93,22 +97,43 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def field_comments(cls: type) -> dict[str, str]:
+    """The comment lines above each field of a dataclass, joined: the fields' one description."""
+    comments: dict[str, str] = {}
+    pending: list[str] = []
+    tokens = tokenize.generate_tokens(io.StringIO(inspect.getsource(cls)).readline)
+    for token in tokens:
+        if token.type == tokenize.COMMENT:
+            pending.append(token.string.lstrip("#").strip())
+        elif token.type == tokenize.NAME and token.start[1] == 4 and pending:
+            comments[token.string] = " ".join(pending)
+            pending = []
+        elif token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            pending = []
+    return comments
+
+
 def _add_fields(parser: argparse.ArgumentParser, config: Any, skip: set[str]) -> None:
-    """One flag per dataclass field, typed after the field's default value."""
+    """One flag per dataclass field, typed after the field's default value, with its comment as help."""
+    comments = field_comments(type(config))
     for item in dataclasses.fields(config):
         if item.name in skip:
             continue
         default = getattr(config, item.name)
+        shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
+        # Flags default to None, so that parse_config can tell a given flag from an absent one.
+        options: dict[str, Any] = {"help": f"{comments.get(item.name, '')} (default: {shown})".replace("%", "%%")}
         if isinstance(default, bool):
-            parser.add_argument(_flag(item.name), type=_parse_bool, metavar="BOOL")
+            options |= {"type": _parse_bool, "metavar": "BOOL"}
         elif isinstance(default, tuple):
-            parser.add_argument(_flag(item.name), type=int, nargs="+")
+            options |= {"type": int, "nargs": "+"}
         elif isinstance(default, int | float | str):
-            parser.add_argument(_flag(item.name), type=type(default))
+            options |= {"type": type(default)}
         elif item.name.endswith("_reviews"):
-            parser.add_argument(_flag(item.name), type=int)
+            options |= {"type": int}
         else:
-            parser.add_argument(_flag(item.name), type=Path)
+            options |= {"type": Path}
+        parser.add_argument(_flag(item.name), **options)
 
 
 def _parse_bool(value: str) -> bool:
@@ -124,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m training.train",
         description="Train the sentiment model on IMDB and export a new version.",
     )
-    _add_fields(parser, TrainConfig(), skip={"model"})
-    _add_fields(parser, ModelConfig(), skip=set())
+    _add_fields(parser.add_argument_group("training"), TrainConfig(), skip={"model"})
+    _add_fields(parser.add_argument_group("model (architecture and tokenizer)"), ModelConfig(), skip=set())
     return parser
 
 
