@@ -28,7 +28,7 @@ serve: install ## Serve the newest model under artifacts/ on HOST:PORT (default 
 test: install ## Run the whole test suite (trains tiny models; a few minutes).
 	$(BIN)/python -m pytest
 
-test-fast: install ## Run the tests that need no training or subprocess.
+test-fast: install ## Run the tests not marked slow (they still train the tiny test model once).
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install ## Check style with ruff.

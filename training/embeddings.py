@@ -1,7 +1,7 @@
 """Word vectors learned from unlabelled text, to start the embedding layer from.
 
 Positive pointwise mutual information of nearby words, reduced by a truncated SVD (Levy & Goldberg,
-2014): a few minutes of CPU over the train and unlabelled reviews, and the LSTM then starts from
+2014): about 40 s of CPU over the train and unlabelled reviews, and the LSTM then starts from
 words that already know their neighbours instead of learning 20,000 vectors from 22,500 labels.
 """
 

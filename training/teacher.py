@@ -2,7 +2,7 @@
 
 The teacher is NBSVM (Wang & Manning, 2012): binary unigram to trigram features, each scaled by
 its naive-Bayes log-count ratio, then an L2-regularised logistic regression. It fits the 22,500
-training reviews in a few minutes of CPU. Its calibrated probabilities become the soft labels of
+training reviews in about a minute of CPU. Its calibrated probabilities become the soft labels of
 the 50,000 unlabelled reviews (knowledge distillation, Hinton et al., 2015), so the LSTM learns
 from three times as many reviews as were labelled. The teacher exists only while training: the
 exported model is the stacked LSTM alone.

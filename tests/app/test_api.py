@@ -60,8 +60,11 @@ def test_concurrent_requests_each_get_their_own_answers(client):
     texts = [("wonderful " * (n % 5 + 1)) + ("awful " * (n % 3)) for n in range(24)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda text: client.post("/predict", json={"text": text}).json(), texts))
-    alone = client.post("/predict", json={"texts": texts[:MAX_ITEMS]}).json()["predictions"]
-    for answer, expected in zip(answers, alone, strict=False):
+    alone = []
+    for start in range(0, len(texts), MAX_ITEMS):
+        alone += client.post("/predict", json={"texts": texts[start : start + MAX_ITEMS]}).json()["predictions"]
+    assert len(answers) == len(alone) == 24
+    for answer, expected in zip(answers, alone, strict=True):
         assert answer["predictions"][0]["positive_probability"] == pytest.approx(
             expected["positive_probability"], abs=1e-5
         )
