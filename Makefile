@@ -31,9 +31,10 @@ test: install ## Run the whole test suite (trains tiny models; a few minutes).
 test-fast: install ## Run the tests not marked slow (they still train the tiny test model once).
 	$(BIN)/python -m pytest -m "not slow"
 
-lint: install ## Check style with ruff.
+lint: install ## Check style with ruff and types with mypy (app/ and model/, as set in pyproject.toml).
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 train: install ## Train with the default config and export a new version (ARGS="--epochs 2 ...", RESUME=1).
 	$(BIN)/python -m training.train $(if $(RESUME),--resume true) $(ARGS)
