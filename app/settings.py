@@ -6,12 +6,14 @@ from typing import Annotated, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from model.artifact import DEFAULT_MODEL_DIR
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(protected_namespaces=(), extra="ignore")
 
     # Folder of numbered versions; the newest complete one is served.
-    model_dir: Path = Path("artifacts/sentiment")
+    model_dir: Path = DEFAULT_MODEL_DIR
     # Seconds between looks for a newer version under MODEL_DIR; 0 turns polling off.
     model_poll_interval_s: float = Field(10.0, ge=0)
     host: str = "127.0.0.1"

@@ -18,6 +18,8 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+# Where versions are written and looked for unless a setting or flag says otherwise.
+DEFAULT_MODEL_DIR = Path("artifacts/sentiment")
 METADATA_FILE = "metadata.json"
 # The training report (curves, calibration, confusion matrix) written beside the model.
 REPORT_FILE = "report.png"

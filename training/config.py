@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.artifact import DEFAULT_MODEL_DIR
 from model.config import ModelConfig
 
 
@@ -20,7 +21,7 @@ class TrainConfig:
     # Local aclImdb copy (folder or aclImdb_v1.tar.gz); None downloads imdb_reviews with TFDS.
     data_dir: Path | None = None
     # Where versions are written: <artifacts_dir>/<version>/.
-    artifacts_dir: Path = Path("artifacts/sentiment")
+    artifacts_dir: Path = DEFAULT_MODEL_DIR
     # Where TensorBoard logs and checkpoints of each run go (not committed).
     runs_dir: Path = Path("runs")
     # Share of the training reviews held out for validation (model selection and calibration).

@@ -26,6 +26,7 @@ from model.artifact import (
     version_folder,
 )
 from model.grouping import length_groups
+from training.cli import add_version_arguments, configure_logging, run
 from training.data import DataUnavailableError, Reviews, load_imdb
 from training.metrics import classification_figures
 from training.sentences import sample_sentences
@@ -73,26 +74,16 @@ def format_table(measured: dict, recorded: dict) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", type=int, help="version number (default: the newest)")
-    parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts/sentiment"))
+    add_version_arguments(parser)
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    arguments = build_parser().parse_args(argv)
-    try:
-        path = version_folder(arguments.artifacts_dir, arguments.version)
-        metadata = read_metadata(path)
-    except (VersionNotFoundError, MetadataError) as error:
-        logger.error("%s", error)
-        return 2
-    try:
-        data = load_imdb(Path(arguments.data_dir) if arguments.data_dir else None)
-    except DataUnavailableError as error:
-        logger.error("%s", error)
-        return 2
+def report_version(version: int | None, artifacts_dir: Path, data_dir: Path | None) -> None:
+    """Print a version's figures measured now on the test split beside those it recorded."""
+    path = version_folder(artifacts_dir, version)
+    metadata = read_metadata(path)
+    data = load_imdb(data_dir)
     signature = tf.saved_model.load(str(path)).signatures[SIGNATURE_NAME]
     sentences = sample_sentences(
         data.test, metadata["evaluation"]["test_sentences"]["examples"], metadata["config"]["seed"]
@@ -101,7 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, reviews in (("test", data.test), ("test_sentences", sentences)):
         measured = evaluate_signature(signature, reviews)
         sys.stdout.write(f"\n{name}\n{format_table(measured, metadata['evaluation'][name])}\n")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
+    arguments = build_parser().parse_args(argv)
+    data_dir = Path(arguments.data_dir) if arguments.data_dir else None
+    command = lambda: report_version(arguments.version, arguments.artifacts_dir, data_dir)  # noqa: E731
+    return run(command, (VersionNotFoundError, MetadataError, DataUnavailableError))
 
 
 if __name__ == "__main__":

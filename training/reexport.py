@@ -34,6 +34,7 @@ from model.artifact import (
 )
 from model.config import ModelConfig
 from model.text import UNKNOWN_ID, build_vectorizer
+from training.cli import add_version_arguments, configure_logging, run
 from training.export import discard, publish_version, staging_directory, write_savedmodel
 
 logger = logging.getLogger("training.reexport")
@@ -131,22 +132,17 @@ def reexport(source: Path, artifacts_dir: Path, tolerance: float = 1e-6) -> Path
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.reexport", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", type=int, help="the version to export again (default: the newest)")
-    parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts/sentiment"), help="read from here")
+    add_version_arguments(parser)
     parser.add_argument("--output-dir", type=Path, help="publish the new version here (default: --artifacts-dir)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     arguments = build_parser().parse_args(argv)
-    try:
-        source = version_folder(arguments.artifacts_dir, arguments.version)
-        reexport(source, arguments.output_dir or arguments.artifacts_dir)
-    except (VersionNotFoundError, MetadataError, ReexportError) as error:
-        logger.error("%s", error)
-        return 2
-    return 0
+    destination = arguments.output_dir or arguments.artifacts_dir
+    command = lambda: reexport(version_folder(arguments.artifacts_dir, arguments.version), destination)  # noqa: E731
+    return run(command, (VersionNotFoundError, MetadataError, ReexportError))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from model.architecture import build_model
 from model.artifact import REPORT_FILE, SIGNATURE_DESCRIPTION, SIGNATURE_NAME
 from training import resume
 from training.calibration import fit_temperature
+from training.cli import configure_logging, run
 from training.config import TrainConfig, parse_config
 from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, load_imdb
 from training.distillation import TeacherLabels, combined, distil_again, teacher_labelled
@@ -204,15 +205,9 @@ def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     config = parse_config(argv)
-    try:
-        data = load_imdb(config.data_dir)
-    except DataUnavailableError as error:
-        logger.error("%s", error)
-        return 2
-    train_and_export(config, data)
-    return 0
+    return run(lambda: train_and_export(config, load_imdb(config.data_dir)), (DataUnavailableError,))
 
 
 if __name__ == "__main__":

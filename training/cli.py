@@ -1,0 +1,31 @@
+"""What the training commands share on the command line: logging, naming a version, and exit codes."""
+
+import argparse
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from model.artifact import DEFAULT_MODEL_DIR
+
+logger = logging.getLogger("training")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def add_version_arguments(parser: argparse.ArgumentParser) -> None:
+    """--version and --artifacts-dir: which published version a command reads."""
+    parser.add_argument("--version", type=int, help="version number (default: the newest complete version)")
+    parser.add_argument("--artifacts-dir", type=Path, default=DEFAULT_MODEL_DIR, help=f"default: {DEFAULT_MODEL_DIR}")
+
+
+def run(command: Callable[[], object], expected: tuple[type[Exception], ...]) -> int:
+    """Run a command's body: 0 when it ends, 2 with the error as one log line (no traceback) when it
+    raises one of the `expected` errors, which say what is wrong with the user's input."""
+    try:
+        command()
+    except expected as error:
+        logger.error("%s", error)
+        return 2
+    return 0
