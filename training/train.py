@@ -27,7 +27,7 @@ from training.config import TrainConfig, parse_config
 from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, load_imdb
 from training.distillation import TeacherLabels, averaged_with, combined, teacher_labelled
 from training.embeddings import pretrained_embeddings
-from training.evaluate import Signature, evaluate_signature, predict_probabilities
+from training.evaluate import Signature, evaluate_check_set, evaluate_signature, predict_probabilities
 from training.export import discard, publish_version, staging_directory, write_savedmodel
 from training.metrics import classification_figures
 from training.pipeline import batches, token_ids_of, tokenize
@@ -317,6 +317,8 @@ def evaluate_export(signature: Signature, prepared: Prepared, seed: int) -> tupl
         "test_sentences": evaluate_signature(signature, sample_sentences(prepared.test, SHORT_TEXTS, seed)),
         # Short texts from validation: a one-liner figure that choosing between runs may look at.
         "validation_sentences": evaluate_signature(signature, sample_sentences(prepared.validation, SHORT_TEXTS, seed)),
+        # The hand-written check set (training/checkset): a report, never used to choose a run.
+        "check_set": evaluate_check_set(signature),
     }
     return evaluation, test_probabilities
 
