@@ -10,6 +10,10 @@ tokens), and averages the windows' logits as the windowed export does. Run it on
 choose and on test to report:
 
     python -m training.long_reviews --version 5 --data-dir aclImdb_v1.tar.gz --window-stride 200
+
+With `--exported`, it also exports the version again with windows (into a temporary folder, never
+as a version), checks that this SavedModel gives the probabilities measured above, and times both
+exports side by side at batch 64 on the same test reviews.
 """
 
 import argparse
@@ -17,6 +21,8 @@ import dataclasses
 import logging
 import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +30,13 @@ import tensorflow as tf
 
 from model.artifact import SIGNATURE_NAME, MetadataError, VersionNotFoundError, read_metadata, version_folder
 from model.config import ModelConfig
-from model.text import windows
+from model.text import build_vectorizer, windows
 from training.calibration import log_loss
-from training.data import DataUnavailableError, Reviews, load_imdb
+from training.data import DataUnavailableError, ImdbData, Reviews, load_imdb
 from training.evaluate import Signature, predict_probabilities
+from training.export import write_savedmodel
 from training.metrics import classification_figures
+from training.reexport import model_config_of, restored_model, saved_vocabulary
 from training.split import split_validation
 from training.teacher import words
 
@@ -36,6 +44,10 @@ logger = logging.getLogger("training.long_reviews")
 
 # Probabilities come back as float32; clipping keeps their logits finite.
 _EPSILON = 1e-7
+# The batch size and the number of test reviews of the side-by-side timing, and its rounds.
+_SPEED_BATCH = 64
+_SPEED_REVIEWS = 1024
+_SPEED_ROUNDS = 3
 
 
 def logit(probabilities: np.ndarray) -> np.ndarray:
@@ -92,6 +104,51 @@ def compare(signature: Signature, reviews: Reviews, config: ModelConfig, name: s
     return result
 
 
+def windowed_export(source: Path, stride: int, folder: Path) -> Signature:
+    """The version at `source` exported again into `folder` with windows every `stride` tokens."""
+    metadata = read_metadata(source)
+    config = dataclasses.replace(model_config_of(metadata), window_stride=stride)
+    loaded = tf.saved_model.load(str(source))
+    vectorizer = build_vectorizer(config)
+    vectorizer.set_vocabulary(saved_vocabulary(loaded))
+    vectorizer(tf.constant(["a"]))  # The first call builds the layer, which export requires.
+    write_savedmodel(folder, restored_model(loaded, config), vectorizer, config, metadata["temperature"])
+    return tf.saved_model.load(str(folder)).signatures[SIGNATURE_NAME]
+
+
+def reviews_per_second(signature: Signature, texts: list[str]) -> float:
+    started = time.perf_counter()
+    for start in range(0, len(texts), _SPEED_BATCH):
+        signature(texts=tf.constant(texts[start : start + _SPEED_BATCH]))
+    return len(texts) / (time.perf_counter() - started)
+
+
+def side_by_side_speed(head_tail: Signature, windowed: Signature, texts: list[str]) -> list[tuple[float, float]]:
+    """Reviews per second of both exports, turn about, round after round (the machine's speed drifts)."""
+    for signature in (head_tail, windowed):
+        signature(texts=tf.constant(texts[:_SPEED_BATCH]))
+    return [(reviews_per_second(head_tail, texts), reviews_per_second(windowed, texts)) for _ in range(_SPEED_ROUNDS)]
+
+
+def check_export(path: Path, signature: Signature, data: ImdbData, config: ModelConfig, validation: Reviews) -> None:
+    """Export the version with windows; compare it with the measurement above and time both."""
+    with tempfile.TemporaryDirectory() as folder:
+        windowed = windowed_export(path, config.window_stride, Path(folder))
+        tokens = list(words(validation.texts))
+        long = [index for index, text in enumerate(tokens) if len(text) > config.sequence_length]
+        expected = windowed_probabilities(signature, [tokens[index] for index in long], config)
+        exported = predict_probabilities(windowed, [validation.texts[index] for index in long])
+        difference = float(np.max(np.abs(expected - exported)))
+        sys.stdout.write(f"windowed export against the measurement on {len(long)} reviews: max |dp| {difference:.1e}\n")
+        sample = np.random.default_rng(0).permutation(len(data.test))[:_SPEED_REVIEWS]
+        rounds = side_by_side_speed(signature, windowed, [data.test.texts[index] for index in sample])
+    for head_tail_rate, windowed_rate in rounds:
+        sys.stdout.write(
+            f"batch {_SPEED_BATCH}, {_SPEED_REVIEWS} test reviews: head+tail {head_tail_rate:.1f} reviews/s, "
+            f"windows {windowed_rate:.1f} reviews/s ({windowed_rate / head_tail_rate - 1:+.1%})\n"
+        )
+
+
 def format_comparison(name: str, result: dict) -> str:
     rows = [
         f"{name}: {result['long_reviews']:,} of {result['reviews']:,} reviews longer than the model reads; "
@@ -115,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
     parser.add_argument("--window-stride", type=int, default=200, help="tokens between the starts of two windows")
     parser.add_argument("--splits", nargs="+", choices=("validation", "test"), default=["validation", "test"])
+    parser.add_argument("--exported", action="store_true", help="also check and time a windowed export")
     return parser
 
 
@@ -129,14 +187,15 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", error)
         return 2
     recorded = metadata["config"]
-    config = ModelConfig(**{**recorded["model"], "lstm_units": tuple(recorded["model"]["lstm_units"])})
-    config = dataclasses.replace(config, window_stride=arguments.window_stride)
+    config = dataclasses.replace(model_config_of(metadata), window_stride=arguments.window_stride)
     signature = tf.saved_model.load(str(path)).signatures[SIGNATURE_NAME]
     _, validation = split_validation(data.train, recorded["validation_fraction"], recorded["seed"])
     for name in arguments.splits:
         result = compare(signature, validation if name == "validation" else data.test, config, name)
         sys.stdout.write(format_comparison(name, result) + "\n\n")
         sys.stdout.flush()
+    if arguments.exported:
+        check_export(path, signature, data, config, validation)
     return 0
 
 
