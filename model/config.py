@@ -11,6 +11,10 @@ class ModelConfig:
     sequence_length: int = 400
     # Tokens kept from the end of an over-long text, because reviews tend to close on a verdict.
     tail_length: int = 100
+    # 0: a text longer than sequence_length is cut to its head and tail (above). Above 0: the exported
+    # model reads it whole, as windows of sequence_length tokens that start every window_stride tokens
+    # (the last one ends on the text's last token), and averages the windows' logits.
+    window_stride: int = 0
     # Width of the word embedding.
     embedding_dim: int = 128
     # Units of each stacked LSTM layer, first to last.
@@ -27,5 +31,7 @@ class ModelConfig:
             raise ValueError("the model stacks at least two LSTM layers")
         if not 0 <= self.tail_length < self.sequence_length:
             raise ValueError("tail_length must be at least 0 and below sequence_length")
+        if not 0 <= self.window_stride <= self.sequence_length:
+            raise ValueError("window_stride must be 0 (head and tail) or at most sequence_length")
         if self.vocabulary_size < 3:
             raise ValueError("vocabulary_size must leave room for padding, unknown and one word")

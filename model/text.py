@@ -51,6 +51,24 @@ def truncate(token_ids: tf.RaggedTensor, config: ModelConfig) -> tf.RaggedTensor
     return tf.ragged.boolean_mask(token_ids, keep)
 
 
+def windows(token_ids: tf.RaggedTensor, config: ModelConfig) -> tuple[tf.RaggedTensor, tf.Tensor]:
+    """Cut each text into windows of at most `sequence_length` tokens, one every `window_stride`
+    tokens, the last one ending on the text's last token; returns the windows and, for each, the
+    index of its text. A text no longer than `sequence_length` (an empty one too) is one window.
+    """
+    size = tf.constant(config.sequence_length, dtype=tf.int64)
+    stride = tf.constant(config.window_stride, dtype=tf.int64)
+    lengths = token_ids.row_lengths()
+    overflow = tf.maximum(lengths - size, 0)
+    counts = 1 + (overflow + stride - 1) // stride
+    window_numbers = tf.ragged.range(counts)
+    owners = window_numbers.value_rowids()
+    starts = tf.minimum(window_numbers.flat_values * stride, tf.gather(overflow, owners))
+    starts += tf.gather(token_ids.row_starts(), owners)
+    positions = tf.ragged.range(starts, starts + tf.minimum(tf.gather(lengths, owners), size))
+    return positions.with_flat_values(tf.gather(token_ids.flat_values, positions.flat_values)), owners
+
+
 def pad(token_ids: tf.RaggedTensor) -> tf.Tensor:
     """Pad a batch only to its longest member, and to at least one step so that a batch of empty
     texts still has a shape the recurrent layers accept."""

@@ -57,8 +57,8 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     raw_validation_logits = teacher.logits(validation.texts)
     review_calibration = fit_platt(raw_validation_logits, validation.labels)
     validation_logits = review_calibration(raw_validation_logits)
-    sentence_teacher = _sentence_teacher(train, config) or teacher
-    sentence_calibration, sentence_figures = _calibrated_on_sentences(sentence_teacher, validation, config.seed)
+    sentence_teacher = fit_sentence_teacher(train, config) or teacher
+    sentence_calibration, sentence_figures = calibrated_on_sentences(sentence_teacher, validation, config.seed)
     sentence_calibration = sentence_calibration or review_calibration
     reviews = [
         unlabelled[index] for index in sample_indexes(len(unlabelled), config.teacher_unlabelled_reviews, config.seed)
@@ -119,7 +119,7 @@ def _labelled_sentences(
     return sampled + confident, np.concatenate([sampled_logits, other_logits[surest]]), len(confident)
 
 
-def _sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | None:
+def fit_sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | None:
     """An n-gram teacher fitted on every sentence of the training reviews, labelled like its review;
     None when the config asks for none or the reviews hold no sentence of both labels."""
     if not config.sentence_teacher:
@@ -132,7 +132,7 @@ def _sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | Non
     )
 
 
-def _calibrated_on_sentences(teacher: NgramTeacher, validation: Reviews, seed: int) -> tuple[Platt | None, dict | None]:
+def calibrated_on_sentences(teacher: NgramTeacher, validation: Reviews, seed: int) -> tuple[Platt | None, dict | None]:
     """Platt scaling of `teacher` on one sentence from each validation review, and its figures there."""
     sentences = sample_sentences(validation, len(validation), seed)
     if len(sentences) == 0:

@@ -26,6 +26,7 @@ from model.artifact import (
     version_folder,
 )
 from model.grouping import length_groups
+from training.checkset import CATEGORIES, check_set_figures, load_check_set
 from training.cli import add_version_arguments, configure_logging, run
 from training.data import DataUnavailableError, Reviews, load_imdb
 from training.metrics import classification_figures
@@ -60,8 +61,16 @@ def evaluation_figures(signature: Signature, validation: Reviews, test: Reviews,
         "test_sentences": evaluate_signature(signature, sample_sentences(test, SHORT_TEXTS, seed)),
         # Short texts from validation: a one-liner figure that choosing between runs may look at.
         "validation_sentences": evaluate_signature(signature, sample_sentences(validation, SHORT_TEXTS, seed)),
+        # The hand-written check set (training/checkset): a report, never used to choose a run.
+        "check_set": evaluate_check_set(signature),
     }
     return evaluation, test_probabilities
+
+
+def evaluate_check_set(signature: Signature) -> dict:
+    """Accuracy on the project's hand-written check set, overall and per category (a report only)."""
+    check_set = load_check_set()
+    return check_set_figures(check_set, predict_probabilities(signature, check_set.texts))
 
 
 def format_table(measured: dict, recorded: dict) -> str:
@@ -69,6 +78,25 @@ def format_table(measured: dict, recorded: dict) -> str:
     for name in _TABLE_FIGURES:
         rows.append(f"{name:<10} {measured[name]:>10.4f} {recorded.get(name, float('nan')):>10.4f}")
     rows.append(f"confusion matrix [[TN, FP], [FN, TP]]: {measured['confusion_matrix']}")
+    return "\n".join(rows)
+
+
+def format_check_set_table(measured: dict, recorded: dict | None) -> str:
+    """Accuracy per category and overall, measured beside recorded (nan where the version has none)."""
+    recorded = recorded or {}
+    recorded_categories = recorded.get("categories", {})
+    rows = [f"{'category':<20} {'texts':>6} {'measured':>10} {'recorded':>10}"]
+    for name in CATEGORIES:
+        if name in measured["categories"]:
+            figures, before = measured["categories"][name], recorded_categories.get(name, {})
+            rows.append(
+                f"{name:<20} {figures['examples']:>6} {figures['accuracy']:>10.4f} "
+                f"{before.get('accuracy', float('nan')):>10.4f}"
+            )
+    rows.append(
+        f"{'overall':<20} {measured['examples']:>6} {measured['accuracy']:>10.4f} "
+        f"{recorded.get('accuracy', float('nan')):>10.4f}"
+    )
     return "\n".join(rows)
 
 
@@ -92,6 +120,8 @@ def report_version(version: int | None, artifacts_dir: Path, data_dir: Path | No
     for name, reviews in (("test", data.test), ("test_sentences", sentences)):
         measured = evaluate_signature(signature, reviews)
         sys.stdout.write(f"\n{name}\n{format_table(measured, metadata['evaluation'][name])}\n")
+    check_set = format_check_set_table(evaluate_check_set(signature), metadata["evaluation"].get("check_set"))
+    sys.stdout.write(f"\ncheck set (hand-written one-liners; a report, never used for selection)\n{check_set}\n")
 
 
 def main(argv: list[str] | None = None) -> int:

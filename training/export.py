@@ -18,7 +18,7 @@ from model.artifact import (
     write_metadata,
 )
 from model.config import ModelConfig
-from model.text import UNKNOWN_ID, pad, truncate
+from model.text import UNKNOWN_ID, pad, truncate, windows
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,24 @@ def serving_function(
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name=INPUT_TEXTS)])
     def serve(texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        if config.window_stride > 0:
+            return windowed(vectorizer(texts))
         token_ids = pad(truncate(vectorizer(texts), config))
         logits = model(token_ids, training=False)
+        return {
+            OUTPUT_PROBABILITY: tf.sigmoid(logits / temperature),
+            OUTPUT_KNOWN_TOKENS: tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),
+        }
+
+    def windowed(token_ids: tf.RaggedTensor) -> dict[str, tf.Tensor]:
+        """Every window of every text in one model call, then the mean of each text's window logits.
+
+        Each window is scored alone (padding is masked), so a text's probability still does not
+        depend on the batch it came in.
+        """
+        window_ids, owners = windows(token_ids, config)
+        window_logits = model(pad(window_ids), training=False)
+        logits = tf.math.unsorted_segment_mean(window_logits, owners, num_segments=token_ids.nrows())
         return {
             OUTPUT_PROBABILITY: tf.sigmoid(logits / temperature),
             OUTPUT_KNOWN_TOKENS: tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from model.config import ModelConfig
-from model.text import PADDING_ID, build_vectorizer, pad, standardize, truncate
+from model.text import PADDING_ID, build_vectorizer, pad, standardize, truncate, windows
 
 
 def standardized(text: str) -> str:
@@ -67,3 +67,24 @@ def test_standardize_is_batch_independent():
     together = standardize(tf.constant(texts)).numpy()
     alone = np.array([standardize(tf.constant([text])).numpy()[0] for text in texts])
     assert (together == alone).all()
+
+
+def test_windows_cover_a_long_text_with_overlap_and_end_on_its_last_token():
+    config = ModelConfig(sequence_length=4, tail_length=1, window_stride=2)
+    long, exact, short = list(range(10, 17)), list(range(20, 24)), [30, 31]
+    cut, owners = windows(ragged([long, [], exact, short]), config)
+    assert cut.to_list() == [[10, 11, 12, 13], [12, 13, 14, 15], [13, 14, 15, 16], [], [20, 21, 22, 23], [30, 31]]
+    assert owners.numpy().tolist() == [0, 0, 0, 1, 2, 3]
+
+
+def test_windows_every_sequence_length_tokens_still_reach_the_end():
+    config = ModelConfig(sequence_length=3, tail_length=1, window_stride=3)
+    cut, owners = windows(ragged([list(range(8))]), config)
+    assert cut.to_list() == [[0, 1, 2], [3, 4, 5], [5, 6, 7]]
+    assert owners.numpy().tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("window_stride", [-1, 7])
+def test_config_rejects_a_stride_outside_the_sequence(window_stride: int):
+    with pytest.raises(ValueError, match="window_stride"):
+        ModelConfig(sequence_length=6, tail_length=2, window_stride=window_stride)

@@ -1,0 +1,32 @@
+"""The check set scored by a version's LSTM and by its own n-gram teachers, side by side."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from training.checkset import CATEGORIES, load_check_set
+from training.quality_report import main, teacher_config
+
+
+def test_the_teachers_are_fitted_with_the_versions_recorded_settings():
+    config = teacher_config({"seed": 7, "teacher_ngram_order": 2, "epochs": 99, "sentence_teacher": False})
+    assert (config.seed, config.teacher_ngram_order, config.sentence_teacher) == (7, 2, False)
+    assert config.epochs != 99
+
+
+def test_the_report_scores_the_lstm_and_each_teacher_per_category(tiny_version: Path, aclimdb_dir: Path, tmp_path):
+    output = tmp_path / "quality.json"
+    arguments = ["--artifacts-dir", str(tiny_version.parent), "--data-dir", str(aclimdb_dir), "--output", str(output)]
+    assert main(arguments) == 0
+    report = json.loads(output.read_text())
+    models = ["LSTM", "review teacher", "review teacher (sentence calibration)", "sentence teacher"]
+    assert list(report["figures"]) == models
+    for figures in report["figures"].values():
+        assert set(figures["categories"]) == set(CATEGORIES)
+    # The LSTM's column is the figure that training recorded for the same SavedModel.
+    recorded = json.loads((tiny_version / "metadata.json").read_text())["evaluation"]["check_set"]
+    assert report["figures"]["LSTM"]["accuracy"] == pytest.approx(recorded["accuracy"])
+    check_set = load_check_set()
+    assert [row["text"] for row in report["texts"]] == check_set.texts
+    assert all(0.0 <= row[name] <= 1.0 for row in report["texts"] for name in models)
