@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from benchmarks.serving import Connection, load, memory_bytes, review_texts, service
-from model.artifact import STAGING_PREFIX, newest_version, next_version, version_of
+from deploy.versions import publish_copy
+from model.artifact import newest_version, version_of
 
 logger = logging.getLogger("deploy.footprint")
 CLIENTS = 64
@@ -35,13 +36,6 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     # After the command name: state is field 3 of proc(5), so utime (14) and stime (15) sit at 11 and 12.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def publish_copy(source: Path, model_dir: Path) -> Path:
-    """Copy a version into `model_dir` under the next number, through a staging folder, as training does."""
-    staging = model_dir / f"{STAGING_PREFIX}{source.name}"
-    shutil.copytree(source, staging)
-    return staging.rename(model_dir / str(next_version(model_dir)))
 
 
 async def served_version(port: int) -> int | None:

@@ -98,9 +98,10 @@ def shutdown_problems(pod: dict[str, Any], container: dict[str, Any], settings: 
     if pause <= 0:
         problems.append("a preStop pause must let endpoints drain before SIGTERM")
     grace = pod.get("terminationGracePeriodSeconds", 30)
-    if grace <= pause + settings.shutdown_timeout_s:
+    if grace <= pause + settings.shutdown_delay_s + settings.shutdown_timeout_s:
         problems.append(
             f"terminationGracePeriodSeconds ({grace}) must exceed the preStop pause ({pause:g} s) "
+            f"plus SHUTDOWN_DELAY_S ({settings.shutdown_delay_s:g} s) "
             f"plus SHUTDOWN_TIMEOUT_S ({settings.shutdown_timeout_s:g} s)"
         )
     if settings.request_timeout_s > settings.shutdown_timeout_s:

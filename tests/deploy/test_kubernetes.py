@@ -118,6 +118,7 @@ RULE_BREAKS: dict[str, tuple[Callable[[list[Resource]], None], str]] = {
         "terminationGracePeriodSeconds (20) must exceed",
     ),
     "drain longer than the grace": (lambda r: config_data(r).update(SHUTDOWN_TIMEOUT_S="60"), "must exceed"),
+    "drain delayed past the grace": (lambda r: config_data(r).update(SHUTDOWN_DELAY_S="20"), "must exceed"),
     "request timeout past the drain": (
         lambda r: config_data(r).update(REQUEST_TIMEOUT_S="25"),
         "REQUEST_TIMEOUT_S must not exceed",
