@@ -327,9 +327,13 @@ def main(argv: list[str] | None = None) -> int:
         "--retry-on", default=RETRY_ON, help="HAProxy's retry-on; 'conn-failure' alone shows what the kill loses"
     )
     parser.add_argument("--output", type=Path, default=Path("rollout-results.json"))
+    parser.add_argument("--max-seconds", type=float, default=900.0, help="stop and fail after this long in all")
     arguments = parser.parse_args(argv)
     try:
-        result = asyncio.run(rollout(arguments))
+        result = asyncio.run(asyncio.wait_for(rollout(arguments), arguments.max_seconds))
+    except TimeoutError:
+        logger.error("the rollout did not finish within %.0f s (logs in %s)", arguments.max_seconds, arguments.work_dir)
+        return 2
     except (RolloutError, ReplicaError, HAProxyError) as error:
         logger.error("the rollout could not run: %s (logs in %s)", error, arguments.work_dir)
         return 2
