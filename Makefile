@@ -54,7 +54,7 @@ footprint: install ## One replica's start time, memory and CPU under load and ac
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 rollout-test: install ## Three replicas behind HAProxy under 64 clients: a rolling update with 0 failed requests, then a kill.
-	command -v haproxy >/dev/null || { $(SUDO) apt-get update -qq && \
+	command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 haproxy; }
 	$(BIN)/python -m deploy.rollout.rollout_test $(ARGS)
 

@@ -80,7 +80,8 @@ class HAProxy:
         return self.folder.resolve() / "haproxy.sock"
 
     async def start(self) -> None:
-        executable = shutil.which("haproxy")
+        # Debian installs it in /usr/sbin, which is not on every user's PATH.
+        executable = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
         if executable is None:
             raise HAProxyError("haproxy is not installed (Debian: apt-get install haproxy)")
         config = self.folder / "haproxy.cfg"
