@@ -9,7 +9,7 @@ ARGS ?=
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install serve test test-fast lint train evaluate reexport bench soak docker-test clean
+.PHONY: help install serve test test-fast lint train evaluate reexport bench soak footprint rollout-test docker-test clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,17 @@ bench: install ## Load-test the service over loopback against the in-process cei
 
 soak: install ## Ten minutes of mixed good and bad traffic from 64 clients; reports 5xx and memory growth.
 	$(BIN)/python -m benchmarks.soak $(ARGS)
+
+footprint: install ## One replica's start time, memory and CPU under load and across a reload (sizes the manifests).
+	$(BIN)/python -m deploy.footprint $(ARGS)
+
+# Root installs with apt directly; anyone else through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+rollout-test: install ## Three replicas behind HAProxy under 64 clients: a rolling update with 0 failed requests, then a kill.
+	command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 haproxy; }
+	$(BIN)/python -m deploy.rollout.rollout_test $(ARGS)
 
 docker-test: ## Build the image, run it on loopback and check /predict.
 	bash ../shared/tools/docker-smoke.sh . -- bash tests/docker/check_predict.sh

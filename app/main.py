@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Set on SIGTERM with SHUTDOWN_DELAY_S (app/__main__.py): /readyz answers 503 from then on.
+    app.state.draining = False
     app.state.metrics = ServiceMetrics()
     app.state.slot = ModelSlot(settings, app.state.metrics)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

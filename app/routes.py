@@ -54,8 +54,10 @@ def build_router(settings: Settings) -> APIRouter:
         return Status(status="ok")
 
     @router.get("/readyz", response_model=Status, responses={503: {"model": Status}}, tags=["health"])
-    async def readyz(slot: SlotDep) -> Any:
-        """200 once a model is loaded and can answer, 503 before."""
+    async def readyz(request: Request, slot: SlotDep) -> Any:
+        """200 once a model is loaded and can answer, 503 before, and 503 once shutdown has begun."""
+        if request.app.state.draining:
+            return JSONResponse(status_code=503, content=Status(status="shutting down").model_dump())
         if slot.current is None:
             return JSONResponse(status_code=503, content=Status(status="no model loaded").model_dump())
         return Status(status="ready", model_version=slot.current.model.version)

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1)
     # Seconds that shutdown (SIGTERM) waits for queued and running requests before it stops anyway.
     shutdown_timeout_s: float = Field(30.0, gt=0)
+    # Seconds that SIGTERM first keeps serving with /readyz answering 503, so that load balancers
+    # checking it stop sending before the listening socket closes; 0 starts the shutdown at once.
+    shutdown_delay_s: float = Field(0.0, ge=0)
     # TensorFlow threads per model call and concurrent ops; 0 lets TensorFlow use every core.
     tf_intra_op_threads: int = Field(0, ge=0)
     tf_inter_op_threads: int = Field(0, ge=0)
