@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from model.architecture import build_model
-from model.artifact import REPORT_FILE, SIGNATURE_DESCRIPTION, SIGNATURE_NAME
+from model.artifact import EXPLAIN_SIGNATURE_DESCRIPTION, REPORT_FILE, SIGNATURE_DESCRIPTION, SIGNATURE_NAME
 from model.text import build_vectorizer
 from training.calibration import fit_temperature
 from training.config import TrainConfig, parse_config
@@ -28,7 +28,7 @@ from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, 
 from training.distillation import TeacherLabels, averaged_with, combined, teacher_labelled
 from training.embeddings import pretrained_embeddings
 from training.evaluate import Signature, evaluate_signature, predict_probabilities
-from training.export import discard, publish_version, staging_directory, write_savedmodel
+from training.export import EXPLANATION_METHOD, discard, publish_version, staging_directory, write_savedmodel
 from training.metrics import classification_figures
 from training.pipeline import batches, token_ids_of, tokenize
 from training.pretrain import pretrain
@@ -298,6 +298,7 @@ def build_metadata(config: TrainConfig, data: ImdbData, prepared: Prepared, fitt
         "split": {**split, "validation_by_movie": data.train.movies is not None},
         "config": config.to_dict(),
         "signature": SIGNATURE_DESCRIPTION,
+        "explanation": {**EXPLANATION_METHOD, "outputs": EXPLAIN_SIGNATURE_DESCRIPTION},
         "training": {
             "epochs_run": len(fitted.history.get("loss", [])),
             "history": fitted.history,
