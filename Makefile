@@ -9,7 +9,7 @@ ARGS ?=
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install serve test test-fast lint train evaluate bench soak docker-test clean
+.PHONY: help install serve test test-fast browser-test lint train evaluate bench bench-explain soak docker-test clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,15 @@ test: install ## Run the whole test suite (trains tiny models; a few minutes).
 
 test-fast: install ## Run the tests that need no training or subprocess.
 	$(BIN)/python -m pytest -m "not slow"
+
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+browser-test: install $(CHROMIUM) ## Drive the web page in headless Chromium against the real service (screenshots in runs/browser/).
+	$(BIN)/python -m pytest -m browser tests/browser $(ARGS)
 
 lint: install ## Check style with ruff.
 	$(BIN)/ruff check .

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from model.config import ModelConfig
-from model.text import PADDING_ID, build_vectorizer, pad, standardize, truncate
+from model.text import PADDING_ID, build_vectorizer, kept_tokens, pad, standardize, token_spans, tokenize, truncate
 
 
 def standardized(text: str) -> str:
@@ -67,3 +67,31 @@ def test_standardize_is_batch_independent():
     together = standardize(tf.constant(texts)).numpy()
     alone = np.array([standardize(tf.constant([text])).numpy()[0] for text in texts])
     assert (together == alone).all()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Great FILM!<br /><br />Loved it, really.",
+        "I don't know, it’s fine 😀 素晴らしい\x00\x07映画",
+        "<BR\t/>br<Br>x<b'r>y '' 'n' rock-'n'-roll",
+        "İstanbul ΟΔΟΣ' e\u0301f a\u00a0b c\u2028d ab\u200dcd",
+        "",
+        "?!... 🎬 ---",
+        "  leading and trailing\n\n",
+    ],
+)
+def test_token_spans_locate_each_token_in_the_original_text(text: str):
+    tokens = [token.decode() for token in tokenize(tf.constant([text])).to_list()[0]]
+    starts, ends = (offsets.to_list()[0] for offsets in token_spans(tf.constant([text])))
+    assert len(starts) == len(ends) == len(tokens)
+    assert starts == sorted(starts) and all(start < end for start, end in zip(starts, ends, strict=True))
+    for token, start, end in zip(tokens, starts, ends, strict=True):
+        assert tokenize(tf.constant([text[start:end]])).to_list()[0] == [token.encode()]
+
+
+def test_kept_tokens_marks_what_truncate_keeps():
+    config = ModelConfig(sequence_length=6, tail_length=2)
+    kept = kept_tokens(ragged([list(range(2, 8)), list(range(2, 14))]), config).to_list()
+    assert kept[0] == [True] * 6
+    assert kept[1] == [True] * 4 + [False] * 6 + [True] * 2
