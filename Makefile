@@ -6,6 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 ARGS ?=
+EXPLAIN_ARGS ?=
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
@@ -53,8 +54,12 @@ evaluate: install ## Re-evaluate a version on the test split (VERSION=n, default
 reexport: install ## Export a version again with the current export code, as a new version (VERSION=n, default newest).
 	$(BIN)/python -m training.reexport $(if $(VERSION),--version $(VERSION)) $(ARGS)
 
-bench: install ## Load-test the service over loopback against the in-process ceiling (prints a table).
+bench: install ## Load-test the service against the in-process ceiling, then time /explain (prints tables).
 	$(BIN)/python -m benchmarks.serving $(ARGS)
+	$(BIN)/python -m benchmarks.explain $(EXPLAIN_ARGS)
+
+bench-explain: install ## Explanations: deletion faithfulness on IMDB test reviews and /explain latency (ARGS=...).
+	$(BIN)/python -m benchmarks.explain $(ARGS)
 
 soak: install ## Ten minutes of mixed good and bad traffic from 64 clients; reports 5xx and memory growth.
 	$(BIN)/python -m benchmarks.soak $(ARGS)

@@ -87,7 +87,11 @@ def integrated_gradients(
 
 
 def explain_function(
-    model: keras.Model, vectorizer: keras.layers.TextVectorization, config: ModelConfig, temperature: float
+    model: keras.Model,
+    vectorizer: keras.layers.TextVectorization,
+    config: ModelConfig,
+    temperature: float,
+    steps: int = INTEGRATED_GRADIENTS_STEPS,
 ) -> tf.types.experimental.PolymorphicFunction:
     """Raw texts in; the serving outputs plus every token with its offsets and attribution out.
 
@@ -103,7 +107,7 @@ def explain_function(
         kept = kept_tokens(all_ids, config)
         token_ids = pad(tf.ragged.boolean_mask(all_ids, kept))
         logits = model(token_ids, training=False)
-        read_attributions = integrated_gradients(model, token_ids, temperature)
+        read_attributions = integrated_gradients(model, token_ids, temperature, steps)
         # Back to every token's place: the read tokens are the kept ones, in order.
         read_lengths = tf.reduce_sum(tf.cast(kept, tf.int64), axis=1)
         read_values = tf.RaggedTensor.from_tensor(read_attributions, lengths=read_lengths).flat_values
