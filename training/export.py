@@ -78,7 +78,7 @@ def integrated_gradients(
     batch, length, width = tf.unstack(tf.shape(embedded))
     path = tf.reshape(alphas[:, None, None, None] * embedded[None], [steps * batch, length, width])
     path_mask = tf.tile(mask, [steps, 1])
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(path)
         logits = logit_from_embeddings(model, path, path_mask) / temperature
     gradients = tf.reshape(tape.gradient(logits, path), [steps, batch, length, width])

@@ -10,10 +10,9 @@ const keyInput = document.getElementById("api-key");
 const message = document.getElementById("message");
 const result = document.getElementById("result");
 
-// Shading reaches full strength at the text's largest attribution; words above this share of it
-// get white text, for contrast on the darker shades.
-const STRONG_SHARE = 0.6;
-const MAX_SHADE = 0.8;
+// Shading is strongest at the text's largest attribution, and never so dark that the text on it
+// loses contrast.
+const MAX_SHADE = 0.65;
 
 function showMessage(text) {
   message.textContent = text;
@@ -50,9 +49,6 @@ function highlightedNodes(text, tokens) {
       const share = Math.abs(token.attribution) / largest;
       const colour = token.attribution >= 0 ? "22, 140, 64" : "206, 38, 38";
       word.style.backgroundColor = `rgba(${colour}, ${(share * MAX_SHADE).toFixed(3)})`;
-      if (share >= STRONG_SHARE) {
-        word.classList.add("strong");
-      }
       const sign = token.attribution >= 0 ? "+" : "";
       word.title = `${token.token}: ${sign}${token.attribution.toFixed(3)}`;
     }
@@ -68,7 +64,7 @@ function highlightedNodes(text, tokens) {
 function strongestWords(tokens, sign) {
   const read = tokens.filter((t) => t.attribution !== null && Math.sign(t.attribution) === sign);
   read.sort((a, b) => Math.abs(b.attribution) - Math.abs(a.attribution));
-  const words = read.slice(0, 5).map((t) => t.token);
+  const words = [...new Set(read.map((t) => t.token))].slice(0, 5);
   return words.length > 0 ? words.join(", ") : "none";
 }
 
