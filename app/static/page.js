@@ -75,7 +75,8 @@ function render(text, answer) {
   document.getElementById("score").textContent = `${percent(answer.score)} sure`;
   const bar = document.getElementById("bar");
   bar.setAttribute("aria-label", `probability of positive: ${percent(answer.positive_probability)}`);
-  document.getElementById("bar-fill").style.width = percent(answer.positive_probability);
+  // The red part, from the left, is the probability of negative.
+  document.getElementById("bar-fill").style.width = percent(1 - answer.positive_probability);
   document.getElementById("highlighted").replaceChildren(...highlightedNodes(text, answer.tokens));
   document.getElementById("most-positive").textContent = strongestWords(answer.tokens, 1);
   document.getElementById("most-negative").textContent = strongestWords(answer.tokens, -1);
