@@ -50,11 +50,13 @@ def percentiles(latencies: list[float]) -> dict:
 def in_process_latency(explain, text: str, repeats: int) -> dict:
     import tensorflow as tf
 
-    explain(texts=tf.constant([text]))
+    from model.artifact import INPUT_TEXTS
+
+    explain(**{INPUT_TEXTS: tf.constant([text])})
     latencies = []
     for _ in range(repeats):
         started = time.perf_counter()
-        explain(texts=tf.constant([text]))
+        explain(**{INPUT_TEXTS: tf.constant([text])})
         latencies.append(time.perf_counter() - started)
     return percentiles(latencies)
 
@@ -103,7 +105,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import tensorflow as tf
 
-    from model.artifact import EXPLAIN_SIGNATURE_NAME, SIGNATURE_NAME, newest_version
+    from model.artifact import (
+        EXPLAIN_SIGNATURE_NAME,
+        INPUT_TEXTS,
+        OUTPUT_TOKEN_COUNT,
+        SIGNATURE_NAME,
+        newest_version,
+    )
     from training.faithfulness import deletion_effects
 
     version = newest_version(arguments.model_dir)
@@ -124,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         generated, _ = review_texts(None, 201, arguments.seed)
         text, source = median_length_review(generated), "a generated text of IMDB's median length"
-    tokens = int(explain(texts=tf.constant([text]))["token_count"].numpy()[0])
+    tokens = int(explain(**{INPUT_TEXTS: tf.constant([text])})[OUTPUT_TOKEN_COUNT].numpy()[0])
     results["text"] = {"source": source, "characters": len(text), "tokens": tokens}
     results["in_process"] = in_process_latency(explain, text, repeats=20)
     with service(arguments.model_dir, {}) as (port, _pid):
