@@ -6,10 +6,11 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 ARGS ?=
+EXPLAIN_ARGS ?=
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install serve test test-fast lint train evaluate reexport bench soak footprint rollout-test docker-test clean
+.PHONY: help install serve test test-fast browser-test lint train evaluate reexport bench bench-explain soak footprint rollout-test docker-test clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,6 +32,15 @@ test: install ## Run the whole test suite (trains tiny models; a few minutes).
 test-fast: install ## Run the tests not marked slow (they still train the tiny test model once).
 	$(BIN)/python -m pytest -m "not slow"
 
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+browser-test: install $(CHROMIUM) ## Drive the web page in headless Chromium against the real service (screenshots in runs/browser/).
+	$(BIN)/python -m pytest -m browser tests/browser $(ARGS)
+
 lint: install ## Check style with ruff and types with mypy (app/ and model/, as set in pyproject.toml).
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -45,8 +55,12 @@ evaluate: install ## Re-evaluate a version on the test split (VERSION=n, default
 reexport: install ## Export a version again with the current export code, as a new version (VERSION=n, default newest).
 	$(BIN)/python -m training.reexport $(if $(VERSION),--version $(VERSION)) $(ARGS)
 
-bench: install ## Load-test the service over loopback against the in-process ceiling (prints a table).
+bench: install ## Load-test the service against the in-process ceiling, then time /explain (prints tables).
 	$(BIN)/python -m benchmarks.serving $(ARGS)
+	$(BIN)/python -m benchmarks.explain $(EXPLAIN_ARGS)
+
+bench-explain: install ## Explanations: deletion faithfulness on IMDB test reviews and /explain latency (ARGS=...).
+	$(BIN)/python -m benchmarks.explain $(ARGS)
 
 soak: install ## Ten minutes of mixed good and bad traffic from 64 clients; reports 5xx and memory growth.
 	$(BIN)/python -m benchmarks.soak $(ARGS)

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.batching import BatcherClosedError, BatchTimeoutError, QueueFullError
-from app.prediction import NoKnownWordsError
+from app.prediction import NoKnownWordsError, UnlocatedTokensError
 from app.schemas import client_location
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,10 @@ class UnsupportedMediaTypeError(ValueError):
     """The request body is not declared as JSON."""
 
 
+class ExplanationUnavailableError(LookupError):
+    """The served version was exported without the explain signature."""
+
+
 def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
     # The offending input is not echoed back: it can be a 20,000-character text.
     details = [
@@ -44,7 +48,7 @@ def _validation_error(_request: Request, error: RequestValidationError) -> JSONR
 def _no_known_words(_request: Request, error: NoKnownWordsError) -> JSONResponse:
     details = [
         {
-            "loc": ["body", "texts", index],
+            "loc": ["body", "text"] if error.single_text else ["body", "texts", index],
             "msg": "the text holds no word the model knows (after lower-casing and removing punctuation and symbols)",
             "type": "no_known_words",
         }
@@ -74,6 +78,15 @@ def _timed_out(_request: Request, error: BatchTimeoutError) -> JSONResponse:
     return JSONResponse(status_code=504, content={"detail": f"the prediction took too long: {error}"})
 
 
+def _explanation_unavailable(_request: Request, error: ExplanationUnavailableError) -> JSONResponse:
+    return JSONResponse(status_code=501, content={"detail": str(error)})
+
+
+def _unlocated_tokens(request: Request, error: UnlocatedTokensError) -> JSONResponse:
+    logger.error("on %s %s: %s", request.method, request.url.path, error)
+    return JSONResponse(status_code=500, content={"detail": f"the explanation failed: {error}"})
+
+
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return JSONResponse(status_code=500, content={"detail": "internal server error"})
@@ -88,4 +101,6 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BatcherClosedError, _not_ready)
     app.add_exception_handler(QueueFullError, _queue_full)
     app.add_exception_handler(BatchTimeoutError, _timed_out)
+    app.add_exception_handler(ExplanationUnavailableError, _explanation_unavailable)
+    app.add_exception_handler(UnlocatedTokensError, _unlocated_tokens)
     app.add_exception_handler(Exception, _unexpected)

@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from app.errors import register_error_handlers
 from app.metrics import RequestMetricsMiddleware, ServiceMetrics
 from app.middleware import BodySizeLimitMiddleware
 from app.model_store import configure_threads
+from app.page import STATIC_DIR, STATIC_ROUTE
 from app.routes import build_router
 from app.serving import ModelSlot
 from app.settings import Settings
@@ -68,4 +70,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
     register_error_handlers(app)
     app.include_router(build_router(settings))
+    app.mount(STATIC_ROUTE, StaticFiles(directory=STATIC_DIR), name="static")
     return app

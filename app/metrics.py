@@ -39,6 +39,15 @@ class ServiceMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.explain_seconds = Histogram(
+            "sentiment_explain_seconds",
+            "Duration of one call of the explain signature.",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.explain_batch_size = Histogram(
+            "sentiment_explain_batch_size", "Texts per explain call.", buckets=_BATCH_BUCKETS, registry=self.registry
+        )
         self.model = Info("sentiment_model", "The model version being served.", registry=self.registry)
 
     def observe_batch(self, stats: BatchStats) -> None:
@@ -46,6 +55,10 @@ class ServiceMetrics:
         self.inference_seconds.observe(stats.inference_s)
         for wait in stats.queue_waits_s:
             self.queue_wait_seconds.observe(wait)
+
+    def observe_explain_batch(self, stats: BatchStats) -> None:
+        self.explain_batch_size.observe(stats.size)
+        self.explain_seconds.observe(stats.inference_s)
 
 
 class RequestMetricsMiddleware:

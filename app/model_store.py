@@ -8,9 +8,16 @@ from typing import Any
 import tensorflow as tf
 
 from model.artifact import (
+    EXPLAIN_SIGNATURE_NAME,
     INPUT_TEXTS,
+    OUTPUT_ATTRIBUTION,
     OUTPUT_KNOWN_TOKENS,
     OUTPUT_PROBABILITY,
+    OUTPUT_TOKEN_COUNT,
+    OUTPUT_TOKEN_END,
+    OUTPUT_TOKEN_START,
+    OUTPUT_TOKENS,
+    OUTPUT_TRUNCATED,
     SIGNATURE_NAME,
     MetadataError,
     read_metadata,
@@ -35,12 +42,33 @@ class TextScore:
 
 
 @dataclass(frozen=True)
+class TokenAttribution:
+    # The token as the model's tokenizer wrote it (lower-cased, punctuation removed).
+    token: str
+    # Code point offsets into the text (Python string indexes); -1 if the token could not be located.
+    start: int
+    end: int
+    # Share of the calibrated log-odds, above zero towards positive; None for a token not read.
+    attribution: float | None
+    # Whether truncation of a long text dropped the token before the model read it.
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class TextExplanation:
+    score: TextScore
+    tokens: list[TokenAttribution]
+
+
+@dataclass(frozen=True)
 class LoadedModel:
     version: int
     metadata: dict[str, Any]
     signature: Any
     # Most texts per model call; a larger batch is cut into calls of texts of similar length.
     length_group_size: int = 0
+    # The explain signature; None for versions exported before it existed.
+    explainer: Any = None
 
     @property
     def labels(self) -> list[str]:
@@ -61,6 +89,34 @@ class LoadedModel:
         counts = outputs[OUTPUT_KNOWN_TOKENS].numpy().tolist()
         return [TextScore(p, c) for p, c in zip(probabilities, counts, strict=True)]
 
+    @property
+    def can_explain(self) -> bool:
+        return self.explainer is not None
+
+    def explain(self, texts: list[str]) -> list[TextExplanation]:
+        """Each text's score and its tokens with their attributions, from one call of the explain signature."""
+        outputs = {
+            name: value.numpy()
+            for name, value in self.explainer(**{INPUT_TEXTS: tf.constant(texts, dtype=tf.string)}).items()
+        }
+        explanations = []
+        for index in range(len(texts)):
+            count = int(outputs[OUTPUT_TOKEN_COUNT][index])
+            columns = (
+                outputs[OUTPUT_TOKENS][index][:count].tolist(),
+                outputs[OUTPUT_TOKEN_START][index][:count].tolist(),
+                outputs[OUTPUT_TOKEN_END][index][:count].tolist(),
+                outputs[OUTPUT_ATTRIBUTION][index][:count].tolist(),
+                outputs[OUTPUT_TRUNCATED][index][:count].tolist(),
+            )
+            tokens = [
+                TokenAttribution(token.decode("utf-8"), start, end, None if truncated else attribution, truncated)
+                for token, start, end, attribution, truncated in zip(*columns, strict=True)
+            ]
+            score = TextScore(float(outputs[OUTPUT_PROBABILITY][index]), int(outputs[OUTPUT_KNOWN_TOKENS][index]))
+            explanations.append(TextExplanation(score, tokens))
+        return explanations
+
 
 def configure_threads(intra_op: int, inter_op: int) -> None:
     """Size TensorFlow's thread pools; only possible before TensorFlow runs its first op."""
@@ -77,10 +133,16 @@ def load_version(path: Path, length_group_size: int = 0) -> LoadedModel:
     """Load a SavedModel and its metadata, and warm it up; the version is the folder's number."""
     try:
         metadata = read_metadata(path)
-        signature = tf.saved_model.load(str(path)).signatures[SIGNATURE_NAME]
+        signatures = tf.saved_model.load(str(path)).signatures
+        signature = signatures[SIGNATURE_NAME]
     except (MetadataError, OSError, ValueError, KeyError, tf.errors.OpError) as error:
         raise ModelLoadError(f"cannot load the model at {path}: {error}") from error
-    model = LoadedModel(version_of(path), metadata, signature, length_group_size)
+    explainer = signatures.get(EXPLAIN_SIGNATURE_NAME)
+    model = LoadedModel(version_of(path), metadata, signature, length_group_size, explainer)
     model.predict(_WARM_UP_TEXTS)
+    if model.can_explain:
+        model.explain(_WARM_UP_TEXTS[:2])
+    else:
+        logger.warning("version %d has no %s signature: /explain answers 501", model.version, EXPLAIN_SIGNATURE_NAME)
     logger.info("loaded model version %d from %s", model.version, path)
     return model

@@ -3,13 +3,23 @@
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.dependencies import ModelDep, SlotDep, require_api_key, require_json
-from app.errors import ModelNotReadyError
-from app.prediction import to_predictions
-from app.schemas import ErrorBody, PredictResponse, ReloadResult, Status, build_predict_request, texts_of
+from app.errors import ExplanationUnavailableError, ModelNotReadyError
+from app.page import PAGE_HEADERS, STATIC_DIR
+from app.prediction import to_explanation, to_predictions
+from app.schemas import (
+    ErrorBody,
+    ExplainResponse,
+    PredictResponse,
+    ReloadResult,
+    Status,
+    build_explain_request,
+    build_predict_request,
+    texts_of,
+)
 from app.settings import Settings
 
 _ERRORS = {
@@ -18,6 +28,7 @@ _ERRORS = {
     413: "Request body too large.",
     415: "The body is not declared as JSON.",
     422: "Invalid request, or a text with no word the model knows.",
+    501: "The served model version was exported without the explain signature.",
     503: "No model is loaded yet, or the queue is full (see Retry-After).",
     504: "The prediction took longer than REQUEST_TIMEOUT_S.",
 }
@@ -30,6 +41,7 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter()
     predict_request = build_predict_request(settings.max_batch_items, settings.max_text_chars)
+    explain_request = build_explain_request(settings.max_explain_chars)
     protected = [Depends(require_api_key)]
 
     @router.post(
@@ -47,6 +59,32 @@ def build_router(settings: Settings) -> APIRouter:
             raise ModelNotReadyError("no model version is loaded; see /readyz")
         scores = await unit.batcher.submit(texts_of(body))
         return PredictResponse(model_version=unit.model.version, predictions=to_predictions(scores, unit.model.labels))
+
+    @router.post(
+        "/explain",
+        response_model=ExplainResponse,
+        responses=_responses(400, 401, 413, 415, 422, 501, 503, 504),
+        tags=["predict"],
+        dependencies=[*protected, Depends(require_json)],
+    )
+    async def explain(body: explain_request, slot: SlotDep) -> ExplainResponse:
+        """Score one text and attribute the score to its words: every token with its character offsets
+        in the text and a signed attribution (above zero pushes towards positive)."""
+        unit = slot.current
+        if unit is None:
+            raise ModelNotReadyError("no model version is loaded; see /readyz")
+        if unit.explainer is None:
+            raise ExplanationUnavailableError(
+                f"model version {unit.model.version} was exported without the explain signature; "
+                "export it again with the current code to serve explanations"
+            )
+        [explanation] = await unit.explainer.submit([body.text])
+        return to_explanation(explanation, unit.model.labels, unit.model.version)
+
+    @router.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        """The web page: a text box, the label and each word shaded by its attribution."""
+        return FileResponse(STATIC_DIR / "index.html", headers=PAGE_HEADERS)
 
     @router.get("/healthz", response_model=Status, response_model_exclude_none=True, tags=["health"])
     async def healthz() -> Status:

@@ -69,6 +69,21 @@ def build_predict_request(max_items: int, max_chars: int) -> Any:
     ]
 
 
+_EXPLAIN_EXAMPLES = {"contrast": {"value": {"text": "The plot was predictable, but the acting saved it."}}}
+
+
+def build_explain_request(max_chars: int) -> Any:
+    """The /explain body: {"text": "..."}, one text of at most max_chars characters."""
+    text = Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=max_chars),
+        AfterValidator(_not_blank),
+        Field(json_schema_extra={"pattern": _NOT_BLANK}, description="The text to explain."),
+    ]
+    request = create_model("ExplainText", __base__=_Strict, text=(text, ...))
+    return Annotated[request, Body(openapi_examples=_EXPLAIN_EXAMPLES)]
+
+
 def texts_of(body: BaseModel) -> list[str]:
     return body.texts if hasattr(body, "texts") else [body.text]
 
@@ -82,6 +97,21 @@ class Prediction(BaseModel):
 class PredictResponse(BaseModel):
     model_version: int = Field(description="The model version that answered.")
     predictions: list[Prediction] = Field(description="One prediction per text, in input order.")
+
+
+class TokenExplanation(BaseModel):
+    token: str = Field(description="The token as the model read it: lower-cased, without punctuation.")
+    start: int = Field(description="Offset of its first character in the submitted text, in code points.")
+    end: int = Field(description="Offset just past its last character, in code points.")
+    attribution: float | None = Field(
+        description="Its share of the log-odds: above zero pushes towards positive; null when not read."
+    )
+    truncated: bool = Field(description="Whether the text was too long for the model to read this token.")
+
+
+class ExplainResponse(Prediction):
+    model_version: int = Field(description="The model version that answered.")
+    tokens: list[TokenExplanation] = Field(description="Every token of the text, in order.")
 
 
 class Status(BaseModel):

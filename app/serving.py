@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.batching import MicroBatcher
 from app.metrics import ServiceMetrics
-from app.model_store import LoadedModel, ModelLoadError, TextScore, load_version
+from app.model_store import LoadedModel, ModelLoadError, TextExplanation, TextScore, load_version
 from app.settings import Settings
 from model.artifact import complete_versions, version_of
 
@@ -21,6 +21,12 @@ class ServingUnit:
 
     model: LoadedModel
     batcher: MicroBatcher[str, TextScore]
+    # Feeds the explain signature; None when the version was exported without one.
+    explainer: MicroBatcher[str, TextExplanation] | None = None
+
+    @property
+    def batchers(self) -> list[MicroBatcher]:
+        return [self.batcher] if self.explainer is None else [self.batcher, self.explainer]
 
 
 def freeze_heap() -> None:
@@ -88,7 +94,20 @@ class ModelSlot:
             on_batch=self.metrics.observe_batch,
         )
         await batcher.start()
-        previous, self.current = self.current, ServingUnit(model, batcher)
+        explainer = None
+        if model.can_explain:
+            # One explanation is a batch of path points already, so few texts share a call.
+            explainer = MicroBatcher(
+                model.explain,
+                max_batch_size=self.settings.max_explain_batch_size,
+                max_wait_s=self.settings.max_batch_wait_ms / 1000,
+                idle_gap_s=self.settings.batch_idle_gap_ms / 1000,
+                max_queue_items=self.settings.max_queue_items,
+                timeout_s=self.settings.request_timeout_s,
+                on_batch=self.metrics.observe_explain_batch,
+            )
+            await explainer.start()
+        previous, self.current = self.current, ServingUnit(model, batcher, explainer)
         self.metrics.queue_depth.set_function(lambda: batcher.queue_depth)
         self.metrics.model.info({"version": str(model.version)})
         logger.info("serving model version %d", model.version)
@@ -101,7 +120,7 @@ class ModelSlot:
 
     @staticmethod
     async def _retire(unit: ServingUnit) -> None:
-        await unit.batcher.stop(drain=True)
+        await asyncio.gather(*(batcher.stop(drain=True) for batcher in unit.batchers))
         # The last reference to the old version goes first, so that the collection can free it.
         del unit
         freeze_heap()
@@ -116,4 +135,5 @@ class ModelSlot:
         """Answer everything queued, then stop."""
         units = [self.current] if self.current is not None else []
         self.current = None
-        await asyncio.gather(*self._retiring, *(unit.batcher.stop(drain=True) for unit in units))
+        stops = [batcher.stop(drain=True) for unit in units for batcher in unit.batchers]
+        await asyncio.gather(*self._retiring, *stops)

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(64, ge=1)
     # Most characters in one text.
     max_text_chars: int = Field(20_000, ge=1)
+    # Most characters in the text of one /explain request (an explanation costs many predictions).
+    max_explain_chars: int = Field(5_000, ge=1)
+    # Most texts coalesced into one call of the explain signature.
+    max_explain_batch_size: int = Field(4, ge=1)
     # Largest request body accepted, checked before it is parsed.
     max_body_bytes: int = Field(2_000_000, ge=1)
 

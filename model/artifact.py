@@ -26,7 +26,7 @@ REPORT_FILE = "report.png"
 # Prefix of the folder a version is written into before it is renamed to its number.
 STAGING_PREFIX = ".tmp-"
 
-# The SavedModel's signature: a batch of raw strings in, one probability and one count per text out.
+# The SavedModel's default signature: a batch of raw strings in, one probability and one count per text out.
 SIGNATURE_NAME = "serving_default"
 INPUT_TEXTS = "texts"
 OUTPUT_PROBABILITY = "positive_probability"
@@ -35,6 +35,35 @@ OUTPUT_KNOWN_TOKENS = "known_token_count"
 SIGNATURE_DESCRIPTION = {
     "inputs": {INPUT_TEXTS: "string[batch]"},
     "outputs": {OUTPUT_PROBABILITY: "float32[batch]", OUTPUT_KNOWN_TOKENS: "int32[batch]"},
+}
+
+# The explanation signature: the same texts in; besides the same two outputs, every token of each
+# text with its place in the text and its attribution, padded to the text with the most tokens.
+# Versions exported before it existed lack it.
+EXPLAIN_SIGNATURE_NAME = "explain"
+# The tokens as the model's tokenizer wrote them (standardized), "" after a text's last token.
+OUTPUT_TOKENS = "tokens"
+# How many of the padded token places each text fills.
+OUTPUT_TOKEN_COUNT = "token_count"
+# Code point offsets of each token into the submitted text (Python string indexes), -1 as padding.
+OUTPUT_TOKEN_START = "token_start"
+OUTPUT_TOKEN_END = "token_end"
+# Signed share of the calibrated log-odds: above zero pushes towards positive; 0 where not read.
+OUTPUT_ATTRIBUTION = "attribution"
+# True for the tokens a long text's truncation dropped, which the model never read.
+OUTPUT_TRUNCATED = "truncated"
+EXPLAIN_SIGNATURE_DESCRIPTION = {
+    "inputs": {INPUT_TEXTS: "string[batch]"},
+    "outputs": {
+        OUTPUT_PROBABILITY: "float32[batch]",
+        OUTPUT_KNOWN_TOKENS: "int32[batch]",
+        OUTPUT_TOKEN_COUNT: "int32[batch]",
+        OUTPUT_TOKENS: "string[batch, tokens]",
+        OUTPUT_TOKEN_START: "int32[batch, tokens]",
+        OUTPUT_TOKEN_END: "int32[batch, tokens]",
+        OUTPUT_ATTRIBUTION: "float32[batch, tokens]",
+        OUTPUT_TRUNCATED: "bool[batch, tokens]",
+    },
 }
 
 

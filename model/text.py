@@ -13,9 +13,12 @@ PADDING_ID = 0
 UNKNOWN_ID = 1
 
 _LINE_BREAK = r"<br\s*/?>"
+# The same tags found in the original text, before lower-casing; the group is what follows "br".
+_LINE_BREAK_ANY_CASE = r"(?i)<br(\s*/?>)"
 _APOSTROPHES = r"['’`]"
 # Control characters go first: tf.strings.lower stops at a NUL byte.
 _CONTROL = r"\p{C}+"
+_ONE_CONTROL = r"\p{C}"
 # Unicode punctuation and symbols (emoji included) separate words.
 _NON_WORD = r"[\p{P}\p{S}]+"
 
@@ -41,14 +44,67 @@ def build_vectorizer(config: ModelConfig) -> keras.layers.TextVectorization:
     )
 
 
-def truncate(token_ids: tf.RaggedTensor, config: ModelConfig) -> tf.RaggedTensor:
-    """Keep at most `sequence_length` tokens per text: its head and its last `tail_length` tokens."""
+def tokenize(texts: tf.Tensor) -> tf.RaggedTensor:
+    """The tokens the vectorizer looks up: standardized text split on whitespace, as TextVectorization
+    with split="whitespace" does."""
+    return tf.strings.split(standardize(texts))
+
+
+def token_spans(texts: tf.Tensor) -> tuple[tf.RaggedTensor, tf.RaggedTensor]:
+    """Where each token of `tokenize(texts)` lies in the original texts: start and end offsets in
+    code points (Python string indexes), one pair per token, in order.
+
+    Standardisation replaces and drops characters, so offsets cannot be read off its output. Instead
+    each character of the original text is classified by running it alone through `standardize`:
+    it is a word character when something remains that the whitespace split keeps, silent when
+    nothing remains (apostrophes, which join "don't" into one word), and a separator otherwise.
+    A token is a run of word and silent characters holding at least one word character, and its
+    span runs from its first to its last word character. Line break tags are the one rule that
+    looks at several characters, so their letters are blanked on the whole text first, after
+    control characters become spaces as in `standardize` (the tag may hold them between "br" and
+    "/>"). Every replacement keeps one code point for one, so positions survive.
+    """
+    blanked = tf.strings.regex_replace(texts, _ONE_CONTROL, " ")
+    blanked = tf.strings.regex_replace(blanked, _LINE_BREAK_ANY_CASE, r"<  \1")
+    characters = tf.strings.unicode_split(blanked, "UTF-8")
+    alone = standardize(characters.flat_values)
+    silent = tf.equal(alone, "")
+    word = tf.strings.split(alone).row_lengths() > 0
+    in_token = word | silent
+    rows = characters.value_rowids()
+    positions = tf.range(tf.size(rows, out_type=tf.int64)) - tf.gather(characters.row_splits, rows)
+    # A run starts at a non-separator whose predecessor in the same text is a separator.
+    previous_in_token = tf.concat([[False], in_token], axis=0)[:-1] & (positions > 0)
+    run_of = tf.cumsum(tf.cast(in_token & ~previous_in_token, tf.int64)) - 1
+    word_indexes = tf.squeeze(tf.where(word), axis=1)
+    word_runs = tf.gather(run_of, word_indexes)
+    # Runs are numbered in text order, so the word characters' runs, made unique, are the tokens.
+    token_runs, token_of_word = tf.unique(word_runs, out_idx=tf.int64)
+    count = tf.size(token_runs, out_type=tf.int64)
+    word_positions = tf.gather(positions, word_indexes)
+    starts = tf.math.unsorted_segment_min(word_positions, token_of_word, count)
+    ends = tf.math.unsorted_segment_max(word_positions, token_of_word, count) + 1
+    token_rows = tf.math.unsorted_segment_min(tf.gather(rows, word_indexes), token_of_word, count)
+    nrows = characters.nrows()
+    return (
+        tf.RaggedTensor.from_value_rowids(starts, token_rows, nrows=nrows),
+        tf.RaggedTensor.from_value_rowids(ends, token_rows, nrows=nrows),
+    )
+
+
+def kept_tokens(token_ids: tf.RaggedTensor, config: ModelConfig) -> tf.RaggedTensor:
+    """Which tokens the model reads: all of a text of at most `sequence_length` tokens, else its
+    head and its last `tail_length` tokens."""
     lengths = token_ids.row_lengths()
     positions = tf.ragged.range(lengths)
     head_length = config.sequence_length - config.tail_length
     tail_start = tf.expand_dims(lengths - config.tail_length, axis=1)
-    keep = (positions < head_length) | (positions >= tail_start)
-    return tf.ragged.boolean_mask(token_ids, keep)
+    return (positions < head_length) | (positions >= tail_start)
+
+
+def truncate(token_ids: tf.RaggedTensor, config: ModelConfig) -> tf.RaggedTensor:
+    """Keep at most `sequence_length` tokens per text: its head and its last `tail_length` tokens."""
+    return tf.ragged.boolean_mask(token_ids, kept_tokens(token_ids, config))
 
 
 def windows(token_ids: tf.RaggedTensor, config: ModelConfig) -> tuple[tf.RaggedTensor, tf.Tensor]:

@@ -35,7 +35,7 @@ from model.artifact import (
 from model.config import ModelConfig
 from model.text import UNKNOWN_ID, build_vectorizer
 from training.cli import add_version_arguments, configure_logging, run
-from training.export import discard, publish_version, staging_directory, write_savedmodel
+from training.export import discard, export_description, publish_version, staging_directory, write_savedmodel
 
 logger = logging.getLogger("training.reexport")
 
@@ -123,7 +123,7 @@ def reexport(source: Path, artifacts_dir: Path, tolerance: float = 1e-6) -> Path
             shutil.copy2(source / REPORT_FILE, staging / REPORT_FILE)
         note = {"from_version": metadata["version"], "at": datetime.now(UTC).isoformat(timespec="seconds")}
         recorded = {name: value for name, value in metadata.items() if name != "version"}
-        published = publish_version(staging, artifacts_dir, {**recorded, "reexported": note})
+        published = publish_version(staging, artifacts_dir, {**recorded, **export_description(), "reexported": note})
     finally:
         discard(staging)
     logger.info("version %s exported again as %s (max |Δp| %.1e)", metadata["version"], published, difference)

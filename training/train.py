@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 
 from model.architecture import build_model
-from model.artifact import REPORT_FILE, SIGNATURE_DESCRIPTION, SIGNATURE_NAME
+from model.artifact import REPORT_FILE, SIGNATURE_NAME
 from training import resume
 from training.calibration import fit_temperature
 from training.cli import configure_logging, run
@@ -28,7 +28,7 @@ from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, 
 from training.distillation import TeacherLabels, combined, distil_again, teacher_labelled
 from training.embeddings import pretrained_embeddings
 from training.evaluate import evaluation_figures
-from training.export import discard, publish_version, staging_directory, write_savedmodel
+from training.export import discard, export_description, publish_version, staging_directory, write_savedmodel
 from training.fitting import compile_model, progress_verbosity, round_callbacks
 from training.pipeline import batched, logits_in_order, token_ids_of
 from training.pretrain import pretrain
@@ -161,7 +161,7 @@ def build_metadata(config: TrainConfig, data: ImdbData, prepared: Prepared, fitt
         "data_source": data.source,
         "split": {**split, "validation_by_movie": data.train.movies is not None},
         "config": config.to_dict(),
-        "signature": SIGNATURE_DESCRIPTION,
+        **export_description(),
         "training": {
             "epochs_run": len(fitted.history.get("loss", [])),
             "history": fitted.history,

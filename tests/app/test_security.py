@@ -23,7 +23,9 @@ def client(tiny_model_dir: Path):
     [{}, {"authorization": "Bearer wrong"}, {"authorization": KEY}, {"authorization": f"Basic {KEY}"}],
     ids=["none", "wrong key", "no scheme", "wrong scheme"],
 )
-@pytest.mark.parametrize(("method", "path"), [("POST", "/predict"), ("GET", "/model"), ("POST", "/admin/reload")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/predict"), ("POST", "/explain"), ("GET", "/model"), ("POST", "/admin/reload")]
+)
 def test_protected_endpoints_need_the_key(client, headers: dict, method: str, path: str):
     answer = client.request(method, path, json={"text": "great"}, headers=headers)
     assert answer.status_code == 401

@@ -1,7 +1,10 @@
 import keras
 import numpy as np
+import pytest
+import tensorflow as tf
 
-from model.architecture import build_model
+from model.architecture import EMBEDDING_LAYER, build_model, fused_lstm, logit_from_embeddings
+from model.config import ModelConfig
 
 
 def recurrent_layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -35,3 +38,38 @@ def test_build_model_is_deterministic_under_a_seed(tiny_config):
     keras.utils.set_random_seed(3)
     second = build_model(tiny_config).get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_the_fused_lstm_gives_kerass_outputs_and_input_gradients_on_padded_texts(go_backwards: bool):
+    keras.utils.set_random_seed(3)
+    layer = keras.layers.LSTM(6, return_sequences=True, go_backwards=go_backwards)
+    inputs = tf.random.normal([3, 7, 5])
+    lengths = tf.constant([7, 4, 1], dtype=tf.int64)
+    mask = tf.sequence_mask(lengths, 7)
+    weights = tf.cast(mask, tf.float32)[:, :, None]
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(inputs)
+        expected = layer(inputs, mask=mask)
+        if go_backwards:
+            # Keras returns a backwards layer's outputs last step first, and Bidirectional flips them
+            # back into time order; the fused op keeps time order.
+            expected = tf.reverse(expected, axis=[1])
+        fused = fused_lstm(layer, inputs, lengths)
+        expected_loss = tf.reduce_sum(tf.sin(expected) * weights)
+        fused_loss = tf.reduce_sum(tf.sin(fused) * weights)
+    np.testing.assert_allclose((fused * weights).numpy(), (expected * weights).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        tape.gradient(fused_loss, inputs).numpy(), tape.gradient(expected_loss, inputs).numpy(), atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_the_logit_from_embeddings_is_the_models_logit(bidirectional: bool):
+    model = build_model(
+        ModelConfig(vocabulary_size=50, embedding_dim=8, lstm_units=(4, 3), bidirectional=bidirectional)
+    )
+    token_ids = tf.constant([[5, 9, 12, 3, 7], [4, 8, 0, 0, 0], [2, 0, 0, 0, 0]], dtype=tf.int64)
+    embedded = model.get_layer(EMBEDDING_LAYER)(token_ids)
+    from_embeddings = logit_from_embeddings(model, embedded, tf.not_equal(token_ids, 0))
+    np.testing.assert_allclose(from_embeddings.numpy(), model(token_ids, training=False).numpy(), atol=1e-5)

@@ -3,7 +3,17 @@ import pytest
 import tensorflow as tf
 
 from model.config import ModelConfig
-from model.text import PADDING_ID, build_vectorizer, pad, standardize, truncate, windows
+from model.text import (
+    PADDING_ID,
+    build_vectorizer,
+    kept_tokens,
+    pad,
+    standardize,
+    token_spans,
+    tokenize,
+    truncate,
+    windows,
+)
 
 
 def standardized(text: str) -> str:
@@ -88,3 +98,31 @@ def test_windows_every_sequence_length_tokens_still_reach_the_end():
 def test_config_rejects_a_stride_outside_the_sequence(window_stride: int):
     with pytest.raises(ValueError, match="window_stride"):
         ModelConfig(sequence_length=6, tail_length=2, window_stride=window_stride)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Great FILM!<br /><br />Loved it, really.",
+        "I don't know, it’s fine 😀 素晴らしい\x00\x07映画",
+        "<BR\t/>br<Br>x<b'r>y '' 'n' rock-'n'-roll",
+        "İstanbul ΟΔΟΣ' e\u0301f a\u00a0b c\u2028d ab\u200dcd",
+        "",
+        "?!... 🎬 ---",
+        "  leading and trailing\n\n",
+    ],
+)
+def test_token_spans_locate_each_token_in_the_original_text(text: str):
+    tokens = [token.decode() for token in tokenize(tf.constant([text])).to_list()[0]]
+    starts, ends = (offsets.to_list()[0] for offsets in token_spans(tf.constant([text])))
+    assert len(starts) == len(ends) == len(tokens)
+    assert starts == sorted(starts) and all(start < end for start, end in zip(starts, ends, strict=True))
+    for token, start, end in zip(tokens, starts, ends, strict=True):
+        assert tokenize(tf.constant([text[start:end]])).to_list()[0] == [token.encode()]
+
+
+def test_kept_tokens_marks_what_truncate_keeps():
+    config = ModelConfig(sequence_length=6, tail_length=2)
+    kept = kept_tokens(ragged([list(range(2, 8)), list(range(2, 14))]), config).to_list()
+    assert kept[0] == [True] * 6
+    assert kept[1] == [True] * 4 + [False] * 6 + [True] * 2
