@@ -6,10 +6,15 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 ARGS ?=
+# make score: the file to score, the file to write, the column holding the text, local or ray.
+INPUT ?=
+OUTPUT ?=
+TEXT_COLUMN ?= text
+ENGINE ?= local
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install serve test test-fast lint train evaluate bench soak docker-test clean
+.PHONY: help install serve test test-fast lint train evaluate score bench bench-score soak docker-test clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -17,10 +22,10 @@ help: ## List the targets.
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[train,test]"
+	$(BIN)/python -m pip install --quiet -e ".[train,test,score,scale]"
 	touch $@
 
-install: $(INSTALLED) ## Create .venv and install the project with its training and test extras.
+install: $(INSTALLED) ## Create .venv and install the project with its training, test, scoring and Ray extras.
 
 serve: install ## Serve the newest model under artifacts/ on HOST:PORT (default 127.0.0.1:8000).
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m app
@@ -41,8 +46,17 @@ train: install ## Train with the default config and export a new version (ARGS="
 evaluate: install ## Re-evaluate a version on the test split (VERSION=n, default newest).
 	$(BIN)/python -m training.evaluate $(if $(VERSION),--version $(VERSION)) $(ARGS)
 
+score: install ## Score a file: INPUT=reviews.csv OUTPUT=scored.csv TEXT_COLUMN=review [ENGINE=ray VERSION=n].
+	@test -n "$(INPUT)" && test -n "$(OUTPUT)" || \
+	  { echo "usage: make score INPUT=reviews.csv OUTPUT=scored.csv TEXT_COLUMN=review [ENGINE=ray] [VERSION=5]" >&2; exit 2; }
+	$(BIN)/python -m scoring "$(INPUT)" "$(OUTPUT)" --text-column "$(TEXT_COLUMN)" --engine "$(ENGINE)" \
+	  $(if $(VERSION),--version $(VERSION)) $(if $(MODEL_DIR),--model-dir "$(MODEL_DIR)") $(ARGS)
+
 bench: install ## Load-test the service over loopback against the in-process ceiling (prints a table).
 	$(BIN)/python -m benchmarks.serving $(ARGS)
+
+bench-score: install ## Bulk scoring against the in-process ceiling, and peak memory on 1,000,000 rows.
+	$(BIN)/python -m benchmarks.scoring $(ARGS)
 
 soak: install ## Ten minutes of mixed good and bad traffic from 64 clients; reports 5xx and memory growth.
 	$(BIN)/python -m benchmarks.soak $(ARGS)

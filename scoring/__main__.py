@@ -87,6 +87,8 @@ def run(arguments: argparse.Namespace) -> None:
         from scoring.ray_engine import RayJob, score_with_ray
 
         folder = version_folder(model_dir, arguments.version)
+        # Loaded once here as well, so that a folder that is no model fails in one line, not in the actors.
+        load_model(folder, arguments.batch_size)
         score_with_ray(
             RayJob(
                 input=str(arguments.input),

@@ -41,10 +41,12 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def read_rows(path: Path) -> pd.DataFrame:
-    if path.suffix == ".jsonl":
+def read_rows(path: Path, suffix: str | None = None) -> pd.DataFrame:
+    """Rows of a file in the format its extension, or `suffix`, names."""
+    suffix = suffix or path.suffix
+    if suffix == ".jsonl":
         return pd.read_json(path, lines=True, dtype=False)
-    if path.suffix == ".csv":
+    if suffix == ".csv":
         return pd.read_csv(path, keep_default_na=False, na_values={"positive_probability": [""]})
     return pd.read_parquet(path)
 
