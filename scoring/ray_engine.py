@@ -169,6 +169,8 @@ def score_with_ray(job: RayJob) -> None:
         # Checked here, before Ray starts, and resolved: Ray's workers do not share this directory.
         with open_reader(Path(job.input), job.chunk_rows) as reader:
             check_columns(reader.columns, job.text_column, job.prefix, job.input)
+    if not is_uri(job.output) and not Path(job.output).resolve().parent.is_dir():
+        raise OutputError(f"the output folder {Path(job.output).resolve().parent} does not exist")
     started = _start_ray()
     try:
         ray.data.DataContext.get_current().execution_options.preserve_order = True
@@ -204,8 +206,6 @@ def _write(scored: Any, output: str, file_format: FileFormat) -> None:
         logger.info("wrote %s", output)
         return
     target = Path(output).resolve()
-    if not target.parent.is_dir():
-        raise OutputError(f"the output folder {target.parent} does not exist")
     temporary = temporary_path(target)
     try:
         write_dataset(scored, str(temporary), file_format)
