@@ -84,24 +84,24 @@ def load_model(folder: Path, batch_size: int) -> Model:
 def run(arguments: argparse.Namespace) -> None:
     model_dir = arguments.model_dir or _default_model_dir()
     if arguments.engine == "ray":
-        from scoring.ray_engine import RayJob, score_with_ray
+        from scoring.ray_engine import RayJob, check_files, score_with_ray
 
         folder = version_folder(model_dir, arguments.version)
+        job = RayJob(
+            input=str(arguments.input),
+            output=arguments.output,
+            text_column=arguments.text_column,
+            model_folder=folder,
+            chunk_rows=arguments.chunk_rows,
+            batch_size=arguments.batch_size,
+            prefix=arguments.column_prefix,
+            actors=arguments.ray_actors,
+            cpus_per_actor=arguments.ray_cpus_per_actor,
+        )
+        check_files(job)
         # Loaded once here as well, so that a folder that is no model fails in one line, not in the actors.
         load_model(folder, arguments.batch_size)
-        score_with_ray(
-            RayJob(
-                input=str(arguments.input),
-                output=arguments.output,
-                text_column=arguments.text_column,
-                model_folder=folder,
-                chunk_rows=arguments.chunk_rows,
-                batch_size=arguments.batch_size,
-                prefix=arguments.column_prefix,
-                actors=arguments.ray_actors,
-                cpus_per_actor=arguments.ray_cpus_per_actor,
-            )
-        )
+        score_with_ray(job)
         return
     from scoring.local import check_columns, score_file
     from scoring.readers import open_reader

@@ -156,24 +156,31 @@ def _start_ray() -> bool:
     return True
 
 
-def score_with_ray(job: RayJob) -> None:
-    import ray
-    import ray.data
-
-    source_format = input_format(Path(job.input))
-    target_format = output_format(Path(job.output))
-    local_input = not is_uri(job.input)
-    if local_input:
+def check_files(job: RayJob) -> None:
+    """What can be checked before Ray starts: formats, a local input's columns, the output's folder."""
+    input_format(Path(job.input))
+    output_format(Path(job.output))
+    if not is_uri(job.input):
         from scoring.readers import open_reader
 
-        # Checked here, before Ray starts, and resolved: Ray's workers do not share this directory.
         with open_reader(Path(job.input), job.chunk_rows) as reader:
             check_columns(reader.columns, job.text_column, job.prefix, job.input)
     if not is_uri(job.output) and not Path(job.output).resolve().parent.is_dir():
         raise OutputError(f"the output folder {Path(job.output).resolve().parent} does not exist")
+
+
+def score_with_ray(job: RayJob) -> None:
+    import ray
+    import ray.data
+
+    check_files(job)
+    source_format = input_format(Path(job.input))
+    target_format = output_format(Path(job.output))
+    local_input = not is_uri(job.input)
     started = _start_ray()
     try:
         ray.data.DataContext.get_current().execution_options.preserve_order = True
+        # Resolved, since Ray's workers do not share this process's working directory.
         source = str(Path(job.input).resolve()) if local_input else job.input
         dataset = read_dataset(source, source_format)
         if not local_input:

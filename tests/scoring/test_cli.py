@@ -78,13 +78,16 @@ def test_bad_files_stop_before_the_model_loads(
     assert not output.exists()
 
 
+@pytest.mark.parametrize("engine", ["local", "ray"])
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
 def test_a_missing_text_column_lists_the_columns_there_are(
-    tmp_path: Path, tiny_model_dir: Path, caplog: pytest.LogCaptureFixture, suffix: str
+    tmp_path: Path, tiny_model_dir: Path, caplog: pytest.LogCaptureFixture, suffix: str, engine: str
 ):
     source = write_rows(tmp_path / f"in{suffix}", ROWS)
     output = tmp_path / "out.csv"
-    status, errors = run_cli(caplog, source, output, "--text-column", "text", "--model-dir", tiny_model_dir)
+    status, errors = run_cli(
+        caplog, source, output, "--text-column", "text", "--model-dir", tiny_model_dir, "--engine", engine
+    )
     assert status == EXIT_BAD_INPUT
     assert errors == [f"no column 'text' in {source}; it has: id, review, stars"]
     assert_nothing_written(tmp_path, output)
