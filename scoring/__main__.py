@@ -50,9 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("output", help="file to write, format by extension (with --engine ray: a folder)")
     parser.add_argument("--text-column", default="text", help="column holding the text to score")
     parser.add_argument("--engine", choices=("local", "ray"), default="local", help="this process, or Ray Data")
-    parser.add_argument("--model-dir", type=Path, default=None, help="folder of versions (default: MODEL_DIR)")
+    parser.add_argument("--model-dir", type=Path, default=_default_model_dir(), help="folder of versions (MODEL_DIR)")
     parser.add_argument(
-        "--version", type=_positive, default=os.environ.get("VERSION") or None, help="version (VERSION; newest)"
+        "--version",
+        type=_positive,
+        default=os.environ.get("VERSION") or None,
+        help="version number (VERSION); None: the newest complete one",
     )
     parser.add_argument("--chunk-rows", type=_positive, default=10_000, help="rows read, scored and written at once")
     parser.add_argument("--batch-size", type=_positive, default=128, help="most texts per model call")
@@ -82,7 +85,7 @@ def load_model(folder: Path, batch_size: int) -> Model:
 
 
 def run(arguments: argparse.Namespace) -> None:
-    model_dir = arguments.model_dir or _default_model_dir()
+    model_dir = arguments.model_dir
     if arguments.engine == "ray":
         from scoring.ray_engine import RayJob, check_files, score_with_ray
 

@@ -30,6 +30,7 @@ from scoring.writers import temporary_path
 logger = logging.getLogger(__name__)
 # Digits kept for floats in JSON Lines part files, as in the local engine's.
 _JSON_DIGITS = 15
+_LOCAL_OBJECT_STORE_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def _replace(temporary: Path, output: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _start_ray() -> bool:
+def _start_ray(job: RayJob) -> bool:
     """Connect to RAY_ADDRESS when set, else start a small local instance; True when started here."""
     import ray
 
@@ -152,7 +153,14 @@ def _start_ray() -> bool:
         # (TensorFlow, pandas, Ray) must be installed on the nodes.
         ray.init(runtime_env={"py_modules": [scoring, app, model]})
     else:
-        ray.init(include_dashboard=False, configure_logging=False)
+        # CPUs for the actors plus one for reading and writing, and a small object store: the
+        # stream holds only a few chunks at a time, and more would only take shared memory.
+        ray.init(
+            num_cpus=job.actors * job.cpus_per_actor + 1,
+            object_store_memory=_LOCAL_OBJECT_STORE_BYTES,
+            include_dashboard=False,
+            configure_logging=False,
+        )
     return True
 
 
@@ -177,7 +185,7 @@ def score_with_ray(job: RayJob) -> None:
     source_format = input_format(Path(job.input))
     target_format = output_format(Path(job.output))
     local_input = not is_uri(job.input)
-    started = _start_ray()
+    started = _start_ray(job)
     try:
         ray.data.DataContext.get_current().execution_options.preserve_order = True
         # Resolved, since Ray's workers do not share this process's working directory.

@@ -1,6 +1,5 @@
 """The Ray engine on a local Ray: the same rows, columns and probabilities as the local engine."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -16,14 +15,6 @@ ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    # Two CPUs at most: one actor and one read or write task, on a machine that others share.
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
-    yield
-    ray.shutdown()
-
-
 def read_parts(folder: Path) -> pd.DataFrame:
     """Part files in name order, which is the order of the rows they hold (Ray names JSON Lines parts .json)."""
     parts = sorted(path for path in folder.iterdir() if not path.name.startswith("."))
@@ -35,7 +26,7 @@ def read_parts(folder: Path) -> pd.DataFrame:
     ("input_suffix", "output_suffix"), [(".csv", ".csv"), (".jsonl", ".parquet"), (".parquet", ".jsonl")]
 )
 def test_ray_gives_the_local_engines_rows_and_probabilities(
-    tmp_path: Path, local_ray: None, tiny_version: Path, tiny_model: LoadedModel, input_suffix: str, output_suffix: str
+    tmp_path: Path, tiny_version: Path, tiny_model: LoadedModel, input_suffix: str, output_suffix: str
 ):
     from scoring.ray_engine import RayJob, score_with_ray
 
@@ -44,6 +35,7 @@ def test_ray_gives_the_local_engines_rows_and_probabilities(
     with open_reader(source, chunk_rows=8) as reader:
         score_file(reader, tmp_path / f"local{output_suffix}", "review", tiny_model, batch_size=4, interactive=False)
     ray_output = tmp_path / f"ray{output_suffix}"
+    # The engine starts a local Ray instance of its own (one actor, two CPUs) and stops it after.
     score_with_ray(
         RayJob(
             str(source),
@@ -57,6 +49,8 @@ def test_ray_gives_the_local_engines_rows_and_probabilities(
             cpus_per_actor=1,
         )
     )
+
+    assert not ray.is_initialized()
 
     local = read_rows(tmp_path / f"local{output_suffix}")
     distributed = read_parts(ray_output)
