@@ -7,10 +7,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 ARGS ?=
 EXPLAIN_ARGS ?=
+# make score: the file to score, the file to write, the column holding the text, local or ray.
+INPUT ?=
+OUTPUT ?=
+TEXT_COLUMN ?= text
+ENGINE ?= local
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install serve test test-fast browser-test lint train evaluate reexport bench bench-explain soak footprint rollout-test docker-test clean
+.PHONY: help install serve test test-fast browser-test lint train evaluate reexport score bench bench-explain bench-score soak footprint rollout-test docker-test clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,10 +23,10 @@ help: ## List the targets.
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[train,test]"
+	$(BIN)/python -m pip install --quiet -e ".[train,test,score,scale]"
 	touch $@
 
-install: $(INSTALLED) ## Create .venv and install the project with its training and test extras.
+install: $(INSTALLED) ## Create .venv and install the project with its training, test, scoring and Ray extras.
 
 serve: install ## Serve the newest model under artifacts/ on HOST:PORT (default 127.0.0.1:8000).
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m app
@@ -55,12 +60,21 @@ evaluate: install ## Re-evaluate a version on the test split (VERSION=n, default
 reexport: install ## Export a version again with the current export code, as a new version (VERSION=n, default newest).
 	$(BIN)/python -m training.reexport $(if $(VERSION),--version $(VERSION)) $(ARGS)
 
+score: install ## Score a file: INPUT=reviews.csv OUTPUT=scored.csv TEXT_COLUMN=review [ENGINE=ray VERSION=n].
+	@test -n "$(INPUT)" && test -n "$(OUTPUT)" || \
+	  { echo "usage: make score INPUT=reviews.csv OUTPUT=scored.csv TEXT_COLUMN=review [ENGINE=ray] [VERSION=5]" >&2; exit 2; }
+	$(BIN)/python -m scoring "$(INPUT)" "$(OUTPUT)" --text-column "$(TEXT_COLUMN)" --engine "$(ENGINE)" \
+	  $(if $(VERSION),--version $(VERSION)) $(if $(MODEL_DIR),--model-dir "$(MODEL_DIR)") $(ARGS)
+
 bench: install ## Load-test the service against the in-process ceiling, then time /explain (prints tables).
 	$(BIN)/python -m benchmarks.serving $(ARGS)
 	$(BIN)/python -m benchmarks.explain $(EXPLAIN_ARGS)
 
 bench-explain: install ## Explanations: deletion faithfulness on IMDB test reviews and /explain latency (ARGS=...).
 	$(BIN)/python -m benchmarks.explain $(ARGS)
+
+bench-score: install ## Bulk scoring against the in-process ceiling, and peak memory on 1,000,000 rows.
+	$(BIN)/python -m benchmarks.scoring $(ARGS)
 
 soak: install ## Ten minutes of mixed good and bad traffic from 64 clients; reports 5xx and memory growth.
 	$(BIN)/python -m benchmarks.soak $(ARGS)
