@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,12 @@ def add_version_arguments(parser: argparse.ArgumentParser) -> None:
     """--version and --artifacts-dir: which published version a command reads."""
     parser.add_argument("--version", type=int, help="version number (default: the newest complete version)")
     parser.add_argument("--artifacts-dir", type=Path, default=DEFAULT_MODEL_DIR, help=f"default: {DEFAULT_MODEL_DIR}")
+
+
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    """--data-dir: a local aclImdb copy (folder or tarball), by default IMDB_DATA_DIR, else TFDS."""
+    default = os.environ.get("IMDB_DATA_DIR") or None
+    parser.add_argument("--data-dir", type=Path, default=default, help="aclImdb folder or aclImdb_v1.tar.gz")
 
 
 def run(command: Callable[[], object], expected: tuple[type[Exception], ...]) -> int:

@@ -8,7 +8,6 @@ Re-evaluate a shipped version on the IMDB test split and print its figures besid
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +26,7 @@ from model.artifact import (
 )
 from model.grouping import length_groups
 from training.checkset import CATEGORIES, check_set_figures, load_check_set
-from training.cli import add_version_arguments, configure_logging, run
+from training.cli import add_data_argument, add_version_arguments, configure_logging, run
 from training.data import DataUnavailableError, Reviews, load_imdb
 from training.metrics import classification_figures
 from training.sentences import sample_sentences
@@ -103,7 +102,7 @@ def format_check_set_table(measured: dict, recorded: dict | None) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.splitlines()[0])
     add_version_arguments(parser)
-    parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
+    add_data_argument(parser)
     return parser
 
 
@@ -127,8 +126,7 @@ def report_version(version: int | None, artifacts_dir: Path, data_dir: Path | No
 def main(argv: list[str] | None = None) -> int:
     configure_logging()
     arguments = build_parser().parse_args(argv)
-    data_dir = Path(arguments.data_dir) if arguments.data_dir else None
-    command = lambda: report_version(arguments.version, arguments.artifacts_dir, data_dir)  # noqa: E731
+    command = lambda: report_version(arguments.version, arguments.artifacts_dir, arguments.data_dir)  # noqa: E731
     return run(command, (VersionNotFoundError, MetadataError, DataUnavailableError))
 
 

@@ -19,7 +19,6 @@ exports side by side at batch 64 on the same test reviews.
 import argparse
 import dataclasses
 import logging
-import os
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from model.artifact import SIGNATURE_NAME, MetadataError, VersionNotFoundError, 
 from model.config import ModelConfig
 from model.text import build_vectorizer, windows
 from training.calibration import log_loss
+from training.cli import add_data_argument, add_version_arguments, configure_logging, run
 from training.data import DataUnavailableError, ImdbData, Reviews, load_imdb
 from training.evaluate import Signature, predict_probabilities
 from training.export import write_savedmodel
@@ -167,25 +167,19 @@ def format_comparison(name: str, result: dict) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.long_reviews", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", type=int, help="version number (default: the newest)")
-    parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts/sentiment"))
-    parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
+    add_version_arguments(parser)
+    add_data_argument(parser)
     parser.add_argument("--window-stride", type=int, default=200, help="tokens between the starts of two windows")
     parser.add_argument("--splits", nargs="+", choices=("validation", "test"), default=["validation", "test"])
     parser.add_argument("--exported", action="store_true", help="also check and time a windowed export")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    arguments = build_parser().parse_args(argv)
-    try:
-        path = version_folder(arguments.artifacts_dir, arguments.version)
-        metadata = read_metadata(path)
-        data = load_imdb(Path(arguments.data_dir) if arguments.data_dir else None)
-    except (VersionNotFoundError, MetadataError, DataUnavailableError) as error:
-        logger.error("%s", error)
-        return 2
+def report(arguments: argparse.Namespace) -> None:
+    """Print both readings' figures on the chosen splits, and check the windowed export if asked."""
+    path = version_folder(arguments.artifacts_dir, arguments.version)
+    metadata = read_metadata(path)
+    data = load_imdb(arguments.data_dir)
     recorded = metadata["config"]
     config = dataclasses.replace(model_config_of(metadata), window_stride=arguments.window_stride)
     signature = tf.saved_model.load(str(path)).signatures[SIGNATURE_NAME]
@@ -196,7 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     if arguments.exported:
         check_export(path, signature, data, config, validation)
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
+    arguments = build_parser().parse_args(argv)
+    return run(lambda: report(arguments), (VersionNotFoundError, MetadataError, DataUnavailableError))
 
 
 if __name__ == "__main__":

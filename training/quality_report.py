@@ -14,7 +14,6 @@ import argparse
 import dataclasses
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import tensorflow as tf
 from model.artifact import SIGNATURE_NAME, MetadataError, VersionNotFoundError, read_metadata, version_folder
 from training.calibration import fit_platt
 from training.checkset import CATEGORIES, CheckSet, check_set_figures, load_check_set
+from training.cli import add_data_argument, add_version_arguments, configure_logging, run
 from training.config import TrainConfig
 from training.data import DataUnavailableError, load_imdb
 from training.distillation import calibrated_on_sentences, fit_sentence_teacher, sigmoid
@@ -102,31 +102,21 @@ def disagreements(check_set: CheckSet, first: np.ndarray, second: np.ndarray) ->
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.quality_report", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", type=int, help="version number (default: the newest)")
-    parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts/sentiment"))
-    parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
+    add_version_arguments(parser)
+    add_data_argument(parser)
     parser.add_argument("--output", type=Path, help="also write the figures and every text's probabilities here")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    arguments = build_parser().parse_args(argv)
-    try:
-        path = version_folder(arguments.artifacts_dir, arguments.version)
-        metadata = read_metadata(path)
-    except (VersionNotFoundError, MetadataError) as error:
-        logger.error("%s", error)
-        return 2
+def report(arguments: argparse.Namespace) -> None:
+    """Print the check set per category for the LSTM and its teachers, and write the JSON if asked."""
+    path = version_folder(arguments.artifacts_dir, arguments.version)
+    metadata = read_metadata(path)
     check_set = load_check_set()
     signature = tf.saved_model.load(str(path)).signatures[SIGNATURE_NAME]
     probabilities = {"LSTM": predict_probabilities(signature, check_set.texts)}
-    try:
-        config = teacher_config(metadata["config"])
-        probabilities |= teacher_probabilities(config, arguments.data_dir, check_set.texts)
-    except DataUnavailableError as error:
-        logger.error("%s", error)
-        return 2
+    config = teacher_config(metadata["config"])
+    probabilities |= teacher_probabilities(config, arguments.data_dir, check_set.texts)
     figures = {name: check_set_figures(check_set, values) for name, values in probabilities.items()}
     sys.stdout.write(f"check set, version {metadata['version']}: accuracy per category\n")
     sys.stdout.write(format_side_by_side(figures) + "\n")
@@ -142,9 +132,14 @@ def main(argv: list[str] | None = None) -> int:
                 zip(check_set.texts, check_set.labels, check_set.categories, strict=True)
             )
         ]
-        report = {"version": metadata["version"], "figures": figures, "texts": texts}
-        arguments.output.write_text(json.dumps(report, indent=1), encoding="utf-8")
-    return 0
+        written = {"version": metadata["version"], "figures": figures, "texts": texts}
+        arguments.output.write_text(json.dumps(written, indent=1), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
+    arguments = build_parser().parse_args(argv)
+    return run(lambda: report(arguments), (VersionNotFoundError, MetadataError, DataUnavailableError))
 
 
 if __name__ == "__main__":
