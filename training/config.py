@@ -157,7 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_config(argv: list[str] | None = None) -> TrainConfig:
     """Defaults, then the IMDB_DATA_DIR environment variable, then command-line flags."""
-    arguments = vars(build_parser().parse_args(argv))
+    return config_from_arguments(build_parser().parse_args(argv))
+
+
+def config_from_arguments(parsed: argparse.Namespace) -> TrainConfig:
+    """The config that parsed command-line flags describe (see parse_config)."""
+    arguments = vars(parsed)
     given = {name: value for name, value in arguments.items() if value is not None}
     if "data_dir" not in given and os.environ.get("IMDB_DATA_DIR"):
         given["data_dir"] = Path(os.environ["IMDB_DATA_DIR"])

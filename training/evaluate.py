@@ -26,7 +26,7 @@ from model.artifact import (
 )
 from model.grouping import length_groups
 from training.checkset import CATEGORIES, check_set_figures, load_check_set
-from training.cli import add_data_argument, add_version_arguments, configure_logging, run
+from training.cli import run, version_parser
 from training.data import DataUnavailableError, Reviews, load_imdb
 from training.metrics import classification_figures
 from training.sentences import sample_sentences
@@ -100,9 +100,7 @@ def format_check_set_table(measured: dict, recorded: dict | None) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.splitlines()[0])
-    add_version_arguments(parser)
-    add_data_argument(parser)
+    parser = version_parser("python -m training.evaluate", __doc__, with_data=True)
     return parser
 
 
@@ -124,10 +122,10 @@ def report_version(version: int | None, artifacts_dir: Path, data_dir: Path | No
 
 
 def main(argv: list[str] | None = None) -> int:
-    configure_logging()
-    arguments = build_parser().parse_args(argv)
-    command = lambda: report_version(arguments.version, arguments.artifacts_dir, arguments.data_dir)  # noqa: E731
-    return run(command, (VersionNotFoundError, MetadataError, DataUnavailableError))
+    def body(arguments: argparse.Namespace) -> None:
+        report_version(arguments.version, arguments.artifacts_dir, arguments.data_dir)
+
+    return run(build_parser(), body, (VersionNotFoundError, MetadataError, DataUnavailableError), argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from model.artifact import SIGNATURE_NAME, MetadataError, VersionNotFoundError, 
 from model.config import ModelConfig
 from model.text import build_vectorizer, windows
 from training.calibration import log_loss
-from training.cli import add_data_argument, add_version_arguments, configure_logging, run
+from training.cli import run, version_parser
 from training.data import DataUnavailableError, ImdbData, Reviews, load_imdb
 from training.evaluate import Signature, predict_probabilities
 from training.export import write_savedmodel
@@ -166,9 +166,7 @@ def format_comparison(name: str, result: dict) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training.long_reviews", description=__doc__.splitlines()[0])
-    add_version_arguments(parser)
-    add_data_argument(parser)
+    parser = version_parser("python -m training.long_reviews", __doc__, with_data=True)
     parser.add_argument("--window-stride", type=int, default=200, help="tokens between the starts of two windows")
     parser.add_argument("--splits", nargs="+", choices=("validation", "test"), default=["validation", "test"])
     parser.add_argument("--exported", action="store_true", help="also check and time a windowed export")
@@ -193,9 +191,7 @@ def report(arguments: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    configure_logging()
-    arguments = build_parser().parse_args(argv)
-    return run(lambda: report(arguments), (VersionNotFoundError, MetadataError, DataUnavailableError))
+    return run(build_parser(), report, (VersionNotFoundError, MetadataError, DataUnavailableError), argv)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import tensorflow as tf
 from model.artifact import SIGNATURE_NAME, MetadataError, VersionNotFoundError, read_metadata, version_folder
 from training.calibration import fit_platt
 from training.checkset import CATEGORIES, CheckSet, check_set_figures, load_check_set
-from training.cli import add_data_argument, add_version_arguments, configure_logging, run
+from training.cli import run, version_parser
 from training.config import TrainConfig
 from training.data import DataUnavailableError, load_imdb
 from training.distillation import calibrated_on_sentences, fit_sentence_teacher, sigmoid
@@ -101,9 +101,7 @@ def disagreements(check_set: CheckSet, first: np.ndarray, second: np.ndarray) ->
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training.quality_report", description=__doc__.splitlines()[0])
-    add_version_arguments(parser)
-    add_data_argument(parser)
+    parser = version_parser("python -m training.quality_report", __doc__, with_data=True)
     parser.add_argument("--output", type=Path, help="also write the figures and every text's probabilities here")
     return parser
 
@@ -137,9 +135,7 @@ def report(arguments: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    configure_logging()
-    arguments = build_parser().parse_args(argv)
-    return run(lambda: report(arguments), (VersionNotFoundError, MetadataError, DataUnavailableError))
+    return run(build_parser(), report, (VersionNotFoundError, MetadataError, DataUnavailableError), argv)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from model.artifact import (
 )
 from model.config import ModelConfig
 from model.text import UNKNOWN_ID, build_vectorizer
-from training.cli import add_version_arguments, configure_logging, run
+from training.cli import run, version_parser
 from training.export import discard, export_description, publish_version, staging_directory, write_savedmodel
 
 logger = logging.getLogger("training.reexport")
@@ -131,18 +131,17 @@ def reexport(source: Path, artifacts_dir: Path, tolerance: float = 1e-6) -> Path
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training.reexport", description=__doc__.splitlines()[0])
-    add_version_arguments(parser)
+    parser = version_parser("python -m training.reexport", __doc__, with_data=False)
     parser.add_argument("--output-dir", type=Path, help="publish the new version here (default: --artifacts-dir)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    configure_logging()
-    arguments = build_parser().parse_args(argv)
-    destination = arguments.output_dir or arguments.artifacts_dir
-    command = lambda: reexport(version_folder(arguments.artifacts_dir, arguments.version), destination)  # noqa: E731
-    return run(command, (VersionNotFoundError, MetadataError, ReexportError))
+    def body(arguments: argparse.Namespace) -> None:
+        source = version_folder(arguments.artifacts_dir, arguments.version)
+        reexport(source, arguments.output_dir or arguments.artifacts_dir)
+
+    return run(build_parser(), body, (VersionNotFoundError, MetadataError, ReexportError), argv)
 
 
 if __name__ == "__main__":

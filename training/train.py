@@ -8,6 +8,7 @@ The run reads top to bottom: prepare (split, vocabulary, word vectors, teacher l
 calibrate -> export and evaluate what was exported -> publish.
 """
 
+import argparse
 import logging
 import sys
 import time
@@ -22,8 +23,8 @@ from model.architecture import build_model
 from model.artifact import REPORT_FILE, SIGNATURE_NAME
 from training import resume
 from training.calibration import fit_temperature
-from training.cli import configure_logging, run
-from training.config import TrainConfig, parse_config
+from training.cli import run
+from training.config import TrainConfig, build_parser, config_from_arguments
 from training.data import LABEL_NAMES, DataUnavailableError, ImdbData, Reviews, load_imdb
 from training.distillation import TeacherLabels, combined, distil_again, teacher_labelled
 from training.embeddings import pretrained_embeddings
@@ -205,9 +206,11 @@ def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    configure_logging()
-    config = parse_config(argv)
-    return run(lambda: train_and_export(config, load_imdb(config.data_dir)), (DataUnavailableError,))
+    def body(arguments: argparse.Namespace) -> None:
+        config = config_from_arguments(arguments)
+        train_and_export(config, load_imdb(config.data_dir))
+
+    return run(build_parser(), body, (DataUnavailableError,), argv)
 
 
 if __name__ == "__main__":
