@@ -7,7 +7,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.batching import BatcherClosedError, BatchTimeoutError, QueueFullError
-from app.prediction import NoKnownWordsError
 from app.schemas import client_location
 
 logger = logging.getLogger(__name__)
@@ -41,18 +40,6 @@ def _validation_error(_request: Request, error: RequestValidationError) -> JSONR
     return JSONResponse(status_code=422, content={"detail": details})
 
 
-def _no_known_words(_request: Request, error: NoKnownWordsError) -> JSONResponse:
-    details = [
-        {
-            "loc": ["body", "texts", index],
-            "msg": "the text holds no word the model knows (after lower-casing and removing punctuation and symbols)",
-            "type": "no_known_words",
-        }
-        for index in error.indexes
-    ]
-    return JSONResponse(status_code=422, content={"detail": details})
-
-
 def _unsupported_media_type(_request: Request, error: UnsupportedMediaTypeError) -> JSONResponse:
     return JSONResponse(status_code=415, content={"detail": str(error)})
 
@@ -81,7 +68,6 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(NoKnownWordsError, _no_known_words)
     app.add_exception_handler(ModelNotReadyError, _not_ready)
     app.add_exception_handler(UnsupportedMediaTypeError, _unsupported_media_type)
     app.add_exception_handler(UnauthorizedError, _unauthorized)
