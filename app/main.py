@@ -9,18 +9,29 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import tensorflow as tf
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.errors import register_error_handlers
 from app.metrics import RequestMetricsMiddleware, ServiceMetrics
 from app.middleware import BodySizeLimitMiddleware
-from app.model_store import configure_threads
 from app.routes import build_router
 from app.serving import ModelSlot
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+def configure_threads(intra_op: int, inter_op: int) -> None:
+    """Size TensorFlow's thread pools; only possible before TensorFlow runs its first op."""
+    if intra_op == 0 and inter_op == 0:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError as error:
+        logger.warning("TensorFlow is already running, its thread settings stay as they are: %s", error)
 
 
 @asynccontextmanager

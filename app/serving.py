@@ -11,6 +11,7 @@ from app.metrics import ServiceMetrics
 from app.model_store import LoadedModel, ModelLoadError, TextScore, load_version
 from app.settings import Settings
 from model.artifact import complete_versions, version_of
+from model.grouping import in_length_groups
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class ModelSlot:
             if path in self._failed:
                 continue
             try:
-                return load_version(path, self.settings.length_group_size)
+                return load_version(path)
             except ModelLoadError as error:
                 self._failed.add(path)
                 logger.error("skipping version %s: %s", path.name, error)
@@ -79,7 +80,7 @@ class ModelSlot:
 
     async def _swap(self, model: LoadedModel) -> None:
         batcher = MicroBatcher(
-            model.predict,
+            in_length_groups(model.predict, self.settings.length_group_size),
             max_batch_size=self.settings.max_batch_size,
             max_wait_s=self.settings.max_batch_wait_ms / 1000,
             idle_gap_s=self.settings.batch_idle_gap_ms / 1000,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from app.model_store import load_version
-from model.grouping import length_groups
+from model.grouping import in_length_groups, length_groups
 
 
 def test_length_groups_sort_by_length_and_split_evenly():
@@ -33,8 +33,16 @@ def test_grouped_calls_give_every_text_its_own_score_in_input_order(tiny_version
         "bad bad bad",
         "the plot was slow but the ending great",
     ]
-    whole = load_version(tiny_version, length_group_size=0).predict(texts)
-    grouped = load_version(tiny_version, length_group_size=2).predict(texts)
+    model = load_version(tiny_version)
+    calls: list[int] = []
+
+    def counted(batch: list[str]):
+        calls.append(len(batch))
+        return model.predict(batch)
+
+    whole = model.predict(texts)
+    grouped = in_length_groups(counted, group_size=2)(texts)
+    assert len(calls) == 4 and max(calls) <= 2 and sum(calls) == len(texts)
     assert [score.known_token_count for score in grouped] == [score.known_token_count for score in whole]
     for alone, in_groups in zip(whole, grouped, strict=True):
         assert in_groups.positive_probability == pytest.approx(alone.positive_probability, abs=1e-5)
