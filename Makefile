@@ -41,10 +41,10 @@ train: install ## Train with the default config and export a new version (ARGS="
 evaluate: install ## Re-evaluate a version on the test split (VERSION=n, default newest).
 	$(BIN)/python -m training.evaluate $(if $(VERSION),--version $(VERSION)) $(ARGS)
 
-bench: install ## Load-test the service over loopback against the in-process ceiling (prints a table).
+bench: install ## Load-test the service with wrk (installed when missing) against the in-process ceiling; prints a table.
 	$(BIN)/python -m benchmarks.serving $(ARGS)
 
-soak: install ## Ten minutes of mixed good and bad traffic from 64 clients; reports 5xx and memory growth.
+soak: install ## Ten minutes of mixed good and bad traffic from 64 wrk connections; reports 5xx and memory growth.
 	$(BIN)/python -m benchmarks.soak $(ARGS)
 
 docker-test: ## Build the image, run it on loopback and check /predict.
