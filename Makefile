@@ -9,7 +9,7 @@ ARGS ?=
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install serve test test-fast lint train evaluate bench soak docker-test clean
+.PHONY: help install serve test test-fast lint train evaluate reexport bench soak docker-test clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ train: install ## Train with the default config and export a new version (ARGS="
 
 evaluate: install ## Re-evaluate a version on the test split (VERSION=n, default newest).
 	$(BIN)/python -m training.evaluate $(if $(VERSION),--version $(VERSION)) $(ARGS)
+
+reexport: install ## Export a version again with the current export code, as a new version (VERSION=n, default newest).
+	$(BIN)/python -m training.reexport $(if $(VERSION),--version $(VERSION)) $(ARGS)
 
 bench: install ## Load-test the service with wrk (installed when missing) against the in-process ceiling; prints a table.
 	$(BIN)/python -m benchmarks.serving $(ARGS)
