@@ -7,18 +7,25 @@ per text. How batches are cut into calls (length groups, the micro-batcher) is c
 """
 
 import logging
+import time
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from model.artifact import (
     INPUT_TEXTS,
+    INPUT_TOKEN_IDS,
     OUTPUT_KNOWN_TOKENS,
     OUTPUT_PROBABILITY,
+    OUTPUT_TOKEN_IDS,
+    SCORE_TOKENS_SIGNATURE,
     SIGNATURE_NAME,
+    TOKENIZE_SIGNATURE,
     MetadataError,
     read_metadata,
     version_of,
@@ -26,7 +33,7 @@ from model.artifact import (
 
 logger = logging.getLogger(__name__)
 # Texts of a few lengths, so that the first real request does not pay for graph and kernel set-up.
-_WARM_UP_TEXTS = ["good", "a fine film " * 20, "not my kind of movie at all " * 60]
+WARM_UP_TEXTS = ["good", "a fine film " * 20, "not my kind of movie at all " * 60]
 
 # The model's outputs by name, as the serving_default signature returns them.
 Outputs = dict[str, tf.Tensor]
@@ -64,6 +71,89 @@ def signature_forward(signature: Any) -> Forward:
 
 
 @dataclass(frozen=True)
+class Buckets:
+    """The shapes XLA compiles for: token counts and batch sizes. The largest batch size is the most
+    texts per compiled call; a longer text than the largest length compiles on the request path."""
+
+    lengths: tuple[int, ...]
+    batch_sizes: tuple[int, ...]
+
+    def up_to(self, sequence_length: int | None) -> "Buckets":
+        """Sorted, with the lengths below the model's sequence length and that length itself (when
+        the metadata records it)."""
+        if sequence_length is None:
+            lengths = {length for length in self.lengths if length > 0}
+        else:
+            lengths = {length for length in self.lengths if 0 < length < sequence_length} | {sequence_length}
+        return Buckets(tuple(sorted(lengths)), tuple(sorted({size for size in self.batch_sizes if size > 0})))
+
+
+def _bucket(size: int, sizes: tuple[int, ...]) -> int:
+    """The smallest of `sizes` that holds `size`; `size` itself beyond the largest."""
+    index = bisect_left(sizes, size)
+    return sizes[index] if index < len(sizes) else size
+
+
+class CompiledForward:
+    """serving_default's two halves: the string ops as exported, then token ids to probabilities
+    compiled by XLA on padded shapes (`Buckets`), every one of them compiled by `compile_all`.
+
+    Padding with id 0 is masked by the model, so padded steps and rows change no score; the padded
+    rows are dropped.
+    """
+
+    def __init__(self, saved: Any, buckets: Buckets):
+        # The loaded object owns the variables; a function traced here holds them only weakly.
+        self._saved = saved
+        self._tokenize = saved.signatures[TOKENIZE_SIGNATURE]
+        score = saved.signatures[SCORE_TOKENS_SIGNATURE]
+        self.buckets = buckets
+
+        @tf.function(jit_compile=True)
+        def probabilities(token_ids: tf.Tensor) -> tf.Tensor:
+            return score(**{INPUT_TOKEN_IDS: token_ids})[OUTPUT_PROBABILITY]
+
+        self._probabilities = probabilities
+        # One traced function per shape, called directly: no retracing checks on the request path.
+        self._by_shape: dict[tuple[int, int], Any] = {}
+
+    def __call__(self, texts: tf.Tensor) -> Outputs:
+        tokens = self._tokenize(**{INPUT_TEXTS: texts})
+        token_ids = tokens[OUTPUT_TOKEN_IDS].numpy()
+        largest = self.buckets.batch_sizes[-1]
+        parts = [self._padded_call(token_ids[start : start + largest]) for start in range(0, len(token_ids), largest)]
+        probabilities = np.concatenate(parts) if parts else np.zeros((0,), dtype=np.float32)
+        return {OUTPUT_PROBABILITY: tf.constant(probabilities), OUTPUT_KNOWN_TOKENS: tokens[OUTPUT_KNOWN_TOKENS]}
+
+    def _padded_call(self, token_ids: np.ndarray, loading: bool = False) -> np.ndarray:
+        rows, steps = token_ids.shape
+        shape = (_bucket(rows, self.buckets.batch_sizes), _bucket(steps, self.buckets.lengths))
+        padded = np.zeros(shape, dtype=token_ids.dtype)
+        padded[:rows, :steps] = token_ids
+        return self._function(shape, loading)(tf.constant(padded)).numpy()[:rows]
+
+    def _function(self, shape: tuple[int, int], loading: bool) -> Any:
+        function = self._by_shape.get(shape)
+        if function is None:
+            if not loading:
+                logger.warning("compiling shape %s on the request path: it is outside every bucket", shape)
+            function = self._probabilities.get_concrete_function(tf.TensorSpec(shape, tf.int64))
+            self._by_shape[shape] = function
+        return function
+
+    def compiled_shapes(self) -> set[tuple[int, int]]:
+        return set(self._by_shape)
+
+    def compile_all(self) -> None:
+        """Compile every bucket now, so that no request waits for XLA."""
+        started = time.perf_counter()
+        for batch_size in self.buckets.batch_sizes:
+            for length in self.buckets.lengths:
+                self._padded_call(np.zeros((batch_size, length), dtype=np.int64), loading=True)
+        logger.info("compiled %d shapes with XLA in %.1f s", len(self._by_shape), time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
 class LoadedModel:
     version: int
     metadata: dict[str, Any]
@@ -81,14 +171,31 @@ class LoadedModel:
         return postprocess(self.forward(preprocess(texts)))
 
 
-def load_version(path: Path) -> LoadedModel:
-    """Load a SavedModel and its metadata, and warm it up; the version is the folder's number."""
+def load_version(path: Path, xla_buckets: Buckets | None = None) -> LoadedModel:
+    """Load a SavedModel and its metadata, and warm it up; the version is the folder's number.
+
+    With `xla_buckets`, and when the version exports serving_default's two halves, the forward step
+    is `CompiledForward` over those buckets (capped at the version's sequence length), all compiled
+    here; otherwise it is serving_default itself.
+    """
     try:
         metadata = read_metadata(path)
-        signature = tf.saved_model.load(str(path)).signatures[SIGNATURE_NAME]
+        saved = tf.saved_model.load(str(path))
+        signature = saved.signatures[SIGNATURE_NAME]
     except (MetadataError, OSError, ValueError, KeyError, tf.errors.OpError) as error:
         raise ModelLoadError(f"cannot load the model at {path}: {error}") from error
-    model = LoadedModel(version_of(path), metadata, signature, signature_forward(signature))
-    model.predict(_WARM_UP_TEXTS)
+    forward = signature_forward(signature)
+    halves = {TOKENIZE_SIGNATURE, SCORE_TOKENS_SIGNATURE}
+    if xla_buckets is not None and halves <= set(saved.signatures):
+        buckets = xla_buckets.up_to(metadata.get("sequence_length"))
+        compiled = CompiledForward(saved, buckets)
+        compiled.compile_all()
+        forward = compiled
+    elif xla_buckets is not None:
+        logger.info(
+            "version %s exports no %s: serving_default runs without XLA", path.name, " and ".join(sorted(halves))
+        )
+    model = LoadedModel(version_of(path), metadata, signature, forward)
+    model.predict(WARM_UP_TEXTS)
     logger.info("loaded model version %d from %s", model.version, path)
     return model

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.batching import MicroBatcher
 from app.metrics import ServiceMetrics
-from app.model_store import LoadedModel, ModelLoadError, TextScore, load_version
+from app.model_store import WARM_UP_TEXTS, Buckets, LoadedModel, ModelLoadError, TextScore, load_version
 from app.settings import Settings
 from model.artifact import complete_versions, version_of
 from model.grouping import in_length_groups
@@ -72,11 +72,18 @@ class ModelSlot:
             if path in self._failed:
                 continue
             try:
-                return load_version(path)
+                return load_version(path, self._xla_buckets())
             except ModelLoadError as error:
                 self._failed.add(path)
                 logger.error("skipping version %s: %s", path.name, error)
         return None
+
+    def _xla_buckets(self) -> Buckets | None:
+        if not self.settings.xla:
+            return None
+        largest = self.settings.max_batch_size
+        batch_sizes = {size for size in self.settings.xla_batch_buckets if size < largest} | {largest}
+        return Buckets(tuple(self.settings.xla_length_buckets), tuple(batch_sizes))
 
     async def _swap(self, model: LoadedModel) -> None:
         batcher = MicroBatcher(
@@ -89,6 +96,9 @@ class ModelSlot:
             on_batch=self.metrics.observe_batch,
         )
         await batcher.start()
+        # The first model call in a thread sets up TensorFlow's state for that thread (tens of
+        # milliseconds); the batcher's thread pays it here, before the version answers requests.
+        await batcher.submit(WARM_UP_TEXTS)
         previous, self.current = self.current, ServingUnit(model, batcher)
         self.metrics.queue_depth.set_function(lambda: batcher.queue_depth)
         self.metrics.model.info({"version": str(model.version)})

@@ -35,6 +35,15 @@ SIGNATURE_DESCRIPTION = {
     "outputs": {OUTPUT_PROBABILITY: "float32[batch]", OUTPUT_KNOWN_TOKENS: "int32[batch]"},
 }
 
+# serving_default in two halves, for a server that compiles the numeric half (with XLA) on shapes of
+# its choosing: the string ops (standardisation, vocabulary, truncation, padding to the longest text)
+# in one, token ids to probabilities in the other. Chained, they compute what serving_default does.
+# Versions exported before these existed lack them; serving_default alone is the contract.
+TOKENIZE_SIGNATURE = "tokenize"
+OUTPUT_TOKEN_IDS = "token_ids"
+SCORE_TOKENS_SIGNATURE = "score_token_ids"
+INPUT_TOKEN_IDS = "token_ids"
+
 
 class VersionNotFoundError(LookupError):
     """No complete version (or not the one asked for) exists under the model folder."""
