@@ -52,6 +52,13 @@ def request(port: int, method: str, path: str, body: Any = None, timeout_s: floa
         connection.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: utime and stime are the 12th and 13th fields, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class RunningService:
     process: subprocess.Popen
@@ -70,6 +77,9 @@ class RunningService:
 
     def rss_bytes(self) -> int:
         return memory_bytes(self.pid, "VmRSS")
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
 
 
 def wait_ready(running: RunningService, timeout_s: float) -> None:

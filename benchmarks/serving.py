@@ -128,7 +128,9 @@ def batch_totals(port: int) -> tuple[float, float]:
 def load_level(running: RunningService, requests: list[Request], connections: int, seconds: float, texts: int) -> dict:
     """wrk at one number of connections, with the service's mean batch size over that time."""
     size_before, count_before = batch_totals(running.port)
+    cpu_before = running.cpu_seconds()
     result = run_wrk(running.url, requests, connections, seconds)
+    cpu_after = running.cpu_seconds()
     size_after, count_after = batch_totals(running.port)
     answered = result["statuses"].get(200, 0)
     duration_s = result["duration_us"] / 1e6
@@ -138,6 +140,8 @@ def load_level(running: RunningService, requests: list[Request], connections: in
         "requests_per_s": answered / duration_s,
         "reviews_per_s": answered * texts / duration_s,
         "mean_batch_size": (size_after - size_before) / max(count_after - count_before, 1),
+        # The service's CPU time (all its threads: HTTP, batching, the model) per request answered.
+        "service_cpu_ms_per_request": 1000 * (cpu_after - cpu_before) / max(answered, 1),
     }
 
 
@@ -159,13 +163,21 @@ def service_differences(running: RunningService, ceiling: Ceiling, texts: list[s
     return {"texts": len(texts), "max_abs_difference": max(differences), "unjudged_agree": unjudged_agree}
 
 
-def first_request_s(running: RunningService, text: str) -> float:
+def timed_request_s(running: RunningService, text: str) -> float:
     started = time.perf_counter()
     status, _ = request(running.port, "POST", "/predict", {"text": text})
     elapsed = time.perf_counter() - started
     if status != 200:
-        raise RuntimeError(f"the first request was answered {status}")
+        raise RuntimeError(f"the request was answered {status}")
     return elapsed
+
+
+def first_request(running: RunningService, text: str, repeats: int = 20) -> dict[str, float]:
+    """The first request after /readyz, and the median of the same request sent again: anything
+    compiled or set up on the request path shows as the difference."""
+    first = timed_request_s(running, text)
+    again = float(np.median([timed_request_s(running, text) for _ in range(repeats)]))
+    return {"first_request_s": first, "same_request_again_p50_s": again}
 
 
 async def python_client(url: str, bodies: list[dict], connections: int, seconds: float) -> dict[str, float]:
@@ -202,7 +214,7 @@ async def python_client(url: str, bodies: list[dict], connections: int, seconds:
 
 def measure_batched(running: RunningService, ceiling: Ceiling, texts: list[str], arguments) -> dict[str, Any]:
     single = [Request.predict({"text": text}) for text in texts]
-    results: dict[str, Any] = {"first_request_s": first_request_s(running, texts[0])}
+    results: dict[str, Any] = first_request(running, texts[0])
     results["levels"] = [load_level(running, single, count, arguments.seconds, 1) for count in CONNECTIONS]
     size = TEXTS_PER_MULTI_REQUEST
     multi = [Request.predict({"texts": texts[start : start + size]}) for start in range(0, len(texts) - size + 1, size)]
@@ -228,7 +240,7 @@ def summary(results: dict[str, Any]) -> dict[str, float]:
         "vs_ceiling": busiest["reviews_per_s"] / ceiling_rate,
         "multi_vs_ceiling": results["batched"]["multi"]["reviews_per_s"] / ceiling_rate,
         "lone_vs_bare_call": levels[1]["latency_us"]["p50"] / 1e6 / ceiling["single_call_p50_s"],
-        "first_vs_steady": results["batched"]["first_request_s"] / (levels[1]["latency_us"]["p50"] / 1e6),
+        "first_vs_steady": results["batched"]["first_request_s"] / results["batched"]["same_request_again_p50_s"],
         "vs_unbatched": busiest["reviews_per_s"] / results["unbatched"]["reviews_per_s"],
     }
 
@@ -243,8 +255,9 @@ def table(results: dict[str, Any]) -> str:
         f"after the service; before by batch size {by_size}); the service's way in-process (length groups of "
         f"batches of {results['service_batch_size']}): {before['grouped_reviews_per_s']:.1f} before, "
         f"{after['grouped_reviews_per_s']:.1f} after",
-        "| connections | texts/request | reviews/s | p50 ms | p90 ms | p99 ms | vs ceiling | mean batch | non-200 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| connections | texts/request | reviews/s | p50 ms | p90 ms | p99 ms | vs ceiling | mean batch "
+        "| service CPU ms/request | non-200 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for level in [*batched["levels"], batched["multi"], results["unbatched"]]:
         latency = level["latency_us"]
@@ -255,7 +268,7 @@ def table(results: dict[str, Any]) -> str:
             f"| {name} | {level['texts_per_request']} | {level['reviews_per_s']:.1f} | {latency['p50'] / 1000:.1f} | "
             f"{latency['p90'] / 1000:.1f} | {latency['p99'] / 1000:.1f} | "
             f"{level['reviews_per_s'] / ratios['ceiling_reviews_per_s']:.2f}x | {level['mean_batch_size']:.1f} | "
-            f"{failed} |"
+            f"{level['service_cpu_ms_per_request']:.2f} | {failed} |"
         )
     differences = batched["differences"]
     rows += [
@@ -263,8 +276,8 @@ def table(results: dict[str, Any]) -> str:
         f"service; requests of {TEXTS_PER_MULTI_REQUEST} texts: {ratios['multi_vs_ceiling']:.2f}x the ceiling",
         f"lone request p50 {batched['levels'][0]['latency_us']['p50'] / 1000:.1f} ms against a bare model call "
         f"{ceiling['single_call_p50_s'] * 1000:.1f} ms: {ratios['lone_vs_bare_call']:.2f}x",
-        f"first request after /readyz: {batched['first_request_s'] * 1000:.1f} ms, "
-        f"{ratios['first_vs_steady']:.2f}x the steady 1-connection p50",
+        f"first request after /readyz: {batched['first_request_s'] * 1000:.1f} ms, {ratios['first_vs_steady']:.2f}x "
+        f"the same request sent again ({batched['same_request_again_p50_s'] * 1000:.1f} ms, p50 of 20)",
         f"peak RSS {batched['peak_rss_bytes'] / 2**20:.0f} MiB",
         f"max |Δp| between the service and the plain SavedModel on {differences['texts']} texts: "
         f"{differences['max_abs_difference']:.2e}"
@@ -281,6 +294,8 @@ def table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO, which would count as the Python client's own cost.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.serving", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
     parser.add_argument("--model-dir", type=Path, default=Path(os.environ.get("MODEL_DIR", "artifacts/sentiment")))
