@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.batching import MicroBatcher
 from app.metrics import ServiceMetrics
-from app.model_store import WARM_UP_TEXTS, Buckets, LoadedModel, ModelLoadError, TextScore, load_version
+from app.model_store import Buckets, LoadedModel, ModelLoadError, TextScore, load_version
 from app.settings import Settings
 from model.artifact import complete_versions, version_of
 from model.grouping import in_length_groups
@@ -96,9 +96,9 @@ class ModelSlot:
             on_batch=self.metrics.observe_batch,
         )
         await batcher.start()
-        # The first model call in a thread sets up TensorFlow's state for that thread (tens of
-        # milliseconds); the batcher's thread pays it here, before the version answers requests.
-        await batcher.submit(WARM_UP_TEXTS)
+        # The first call of each model function in a thread sets up TensorFlow's state for that
+        # thread; the batcher's thread pays it here, before the version answers requests.
+        await batcher.run_in_worker(model.warm_up)
         previous, self.current = self.current, ServingUnit(model, batcher)
         self.metrics.queue_depth.set_function(lambda: batcher.queue_depth)
         self.metrics.model.info({"version": str(model.version)})

@@ -136,6 +136,10 @@ def test_openapi_documents_the_configured_limits_and_both_request_shapes(client)
     assert texts["items"]["maxLength"] == MAX_CHARS
     assert schemas["PredictText"]["required"] == ["text"]
     assert schemas["PredictTexts"]["additionalProperties"] is False
+    # Each entry of an answer is a prediction or, for a text that cannot be judged, an error.
+    entries = schemas["PredictResponse"]["properties"]["predictions"]["items"]["anyOf"]
+    assert [entry["$ref"].rsplit("/", 1)[1] for entry in entries] == ["Prediction", "PredictionError"]
+    assert schemas["ItemError"]["properties"]["type"]["const"] == "no_known_words"
 
 
 def test_error_locations_name_the_fields_as_the_client_wrote_them(client):
