@@ -6,6 +6,7 @@ uvicorn --factory app.main:create_app      # or: python -m app, make serve
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,10 +24,13 @@ from app.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def configure_threads(intra_op: int, inter_op: int) -> None:
-    """Size TensorFlow's thread pools; only possible before TensorFlow runs its first op."""
-    if intra_op == 0 and inter_op == 0:
-        return
+def configure_threads(intra_op: int | None, inter_op: int | None) -> None:
+    """Size TensorFlow's thread pools (None: every core but one, and one); only possible before
+    TensorFlow runs its first op."""
+    if intra_op is None:
+        intra_op = max(1, len(os.sched_getaffinity(0)) - 1)
+    if inter_op is None:
+        inter_op = 1
     try:
         tf.config.threading.set_intra_op_parallelism_threads(intra_op)
         tf.config.threading.set_inter_op_parallelism_threads(inter_op)

@@ -21,9 +21,11 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1)
     # Seconds that shutdown (SIGTERM) waits for queued and running requests before it stops anyway.
     shutdown_timeout_s: float = Field(30.0, gt=0)
-    # TensorFlow threads per model call and concurrent ops; 0 lets TensorFlow use every core.
-    tf_intra_op_threads: int = Field(0, ge=0)
-    tf_inter_op_threads: int = Field(0, ge=0)
+    # TensorFlow threads per model call and concurrent ops; 0 lets TensorFlow choose (every core).
+    # Unset: every core but one for a model call, and one op at a time, so that the event loop keeps
+    # a core to itself and batches fill while the model runs (see README, Measured serving speed).
+    tf_intra_op_threads: int | None = Field(None, ge=0)
+    tf_inter_op_threads: int | None = Field(None, ge=0)
 
     # Most texts coalesced into one model call.
     max_batch_size: int = Field(64, ge=1)
