@@ -66,7 +66,7 @@ score: install ## Score a file: INPUT=reviews.csv OUTPUT=scored.csv TEXT_COLUMN=
 	$(BIN)/python -m scoring "$(INPUT)" "$(OUTPUT)" --text-column "$(TEXT_COLUMN)" --engine "$(ENGINE)" \
 	  $(if $(VERSION),--version $(VERSION)) $(if $(MODEL_DIR),--model-dir "$(MODEL_DIR)") $(ARGS)
 
-bench: install ## Load-test the service against the in-process ceiling, then time /explain (prints tables).
+bench: install ## Load-test the service with wrk (installed when missing) against the in-process ceiling, then time /explain.
 	$(BIN)/python -m benchmarks.serving $(ARGS)
 	$(BIN)/python -m benchmarks.explain $(EXPLAIN_ARGS)
 
@@ -76,7 +76,7 @@ bench-explain: install ## Explanations: deletion faithfulness on IMDB test revie
 bench-score: install ## Bulk scoring against the in-process ceiling, and peak memory on 1,000,000 rows.
 	$(BIN)/python -m benchmarks.scoring $(ARGS)
 
-soak: install ## Ten minutes of mixed good and bad traffic from 64 clients; reports 5xx and memory growth.
+soak: install ## Ten minutes of mixed good and bad traffic from 64 wrk connections; reports 5xx and memory growth.
 	$(BIN)/python -m benchmarks.soak $(ARGS)
 
 footprint: install ## One replica's start time, memory and CPU under load and across a reload (sizes the manifests).

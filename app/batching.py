@@ -93,6 +93,10 @@ class MicroBatcher(Generic[Item, Result]):
             self._worker = None
         self._executor.shutdown(wait=True)
 
+    async def run_in_worker(self, function: Callable[[], object]) -> None:
+        """Run `function` on the thread that runs `predict` (to warm up what is set up per thread)."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, function)
+
     async def submit(self, items: Sequence[Item]) -> list[Result]:
         """Results for `items`, in their order."""
         if self._worker is None or self._closing:

@@ -46,15 +46,8 @@ def _validation_error(_request: Request, error: RequestValidationError) -> JSONR
 
 
 def _no_known_words(_request: Request, error: NoKnownWordsError) -> JSONResponse:
-    details = [
-        {
-            "loc": ["body", "text"] if error.single_text else ["body", "texts", index],
-            "msg": "the text holds no word the model knows (after lower-casing and removing punctuation and symbols)",
-            "type": "no_known_words",
-        }
-        for index in error.indexes
-    ]
-    return JSONResponse(status_code=422, content={"detail": details})
+    detail = {"loc": ["body", "text"], "msg": str(error), "type": "no_known_words"}
+    return JSONResponse(status_code=422, content={"detail": [detail]})
 
 
 def _unsupported_media_type(_request: Request, error: UnsupportedMediaTypeError) -> JSONResponse:
@@ -94,7 +87,6 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(NoKnownWordsError, _no_known_words)
     app.add_exception_handler(ModelNotReadyError, _not_ready)
     app.add_exception_handler(UnsupportedMediaTypeError, _unsupported_media_type)
     app.add_exception_handler(UnauthorizedError, _unauthorized)

@@ -6,9 +6,11 @@ uvicorn --factory app.main:create_app      # or: python -m app, make serve
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import tensorflow as tf
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -16,13 +18,26 @@ from fastapi.staticfiles import StaticFiles
 from app.errors import register_error_handlers
 from app.metrics import RequestMetricsMiddleware, ServiceMetrics
 from app.middleware import BodySizeLimitMiddleware
-from app.model_store import configure_threads
 from app.page import STATIC_DIR, STATIC_ROUTE
 from app.routes import build_router
 from app.serving import ModelSlot
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+def configure_threads(intra_op: int | None, inter_op: int | None) -> None:
+    """Size TensorFlow's thread pools (None: every core but one, and one); only possible before
+    TensorFlow runs its first op."""
+    if intra_op is None:
+        intra_op = max(1, len(os.sched_getaffinity(0)) - 1)
+    if inter_op is None:
+        inter_op = 1
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError as error:
+        logger.warning("TensorFlow is already running, its thread settings stay as they are: %s", error)
 
 
 @asynccontextmanager

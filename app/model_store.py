@@ -1,33 +1,50 @@
-"""Load exported versions: SavedModels that take raw texts, with metadata.json beside them."""
+"""Load exported versions (SavedModels that take raw texts, with metadata.json beside them) and score texts.
+
+Scoring is three steps, as in Hugging Face pipelines: `preprocess` turns texts into the model's
+input, one `forward` call runs the model, and `postprocess` turns its outputs into one `TextScore`
+per text. How batches are cut into calls (length groups, the micro-batcher) is composed around
+`LoadedModel.predict` where the service builds its units, not here.
+"""
 
 import logging
+import time
+from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from model.artifact import (
     EXPLAIN_SIGNATURE_NAME,
     INPUT_TEXTS,
+    INPUT_TOKEN_IDS,
     OUTPUT_ATTRIBUTION,
     OUTPUT_KNOWN_TOKENS,
     OUTPUT_PROBABILITY,
     OUTPUT_TOKEN_COUNT,
     OUTPUT_TOKEN_END,
+    OUTPUT_TOKEN_IDS,
     OUTPUT_TOKEN_START,
     OUTPUT_TOKENS,
     OUTPUT_TRUNCATED,
+    SCORE_TOKENS_SIGNATURE,
     SIGNATURE_NAME,
+    TOKENIZE_SIGNATURE,
     MetadataError,
     read_metadata,
     version_of,
 )
-from model.grouping import length_groups
 
 logger = logging.getLogger(__name__)
 # Texts of a few lengths, so that the first real request does not pay for graph and kernel set-up.
-_WARM_UP_TEXTS = ["good", "a fine film " * 20, "not my kind of movie at all " * 60]
+WARM_UP_TEXTS = ["good", "a fine film " * 20, "not my kind of movie at all " * 60]
+
+# The model's outputs by name, as the serving_default signature returns them.
+Outputs = dict[str, tf.Tensor]
+Forward = Callable[[tf.Tensor], Outputs]
 
 
 class ModelLoadError(RuntimeError):
@@ -39,6 +56,108 @@ class TextScore:
     positive_probability: float
     # Words of the text the model knows; 0 means the model has nothing to judge it on.
     known_token_count: int
+
+
+def preprocess(texts: list[str]) -> tf.Tensor:
+    return tf.constant(texts, dtype=tf.string)
+
+
+def postprocess(outputs: Outputs) -> list[TextScore]:
+    probabilities = outputs[OUTPUT_PROBABILITY].numpy().tolist()
+    counts = outputs[OUTPUT_KNOWN_TOKENS].numpy().tolist()
+    return [TextScore(probability, count) for probability, count in zip(probabilities, counts, strict=True)]
+
+
+def signature_forward(signature: Any) -> Forward:
+    """The plain serving_default signature as the forward step."""
+
+    def forward(texts: tf.Tensor) -> Outputs:
+        return signature(**{INPUT_TEXTS: texts})
+
+    return forward
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """The shapes XLA compiles for: token counts and batch sizes. The largest batch size is the most
+    texts per compiled call; a longer text than the largest length compiles on the request path."""
+
+    lengths: tuple[int, ...]
+    batch_sizes: tuple[int, ...]
+
+    def up_to(self, sequence_length: int | None) -> "Buckets":
+        """Sorted, with the lengths below the model's sequence length and that length itself (when
+        the metadata records it)."""
+        if sequence_length is None:
+            lengths = {length for length in self.lengths if length > 0}
+        else:
+            lengths = {length for length in self.lengths if 0 < length < sequence_length} | {sequence_length}
+        return Buckets(tuple(sorted(lengths)), tuple(sorted({size for size in self.batch_sizes if size > 0})))
+
+
+def _bucket(size: int, sizes: tuple[int, ...]) -> int:
+    """The smallest of `sizes` that holds `size`; `size` itself beyond the largest."""
+    index = bisect_left(sizes, size)
+    return sizes[index] if index < len(sizes) else size
+
+
+class CompiledForward:
+    """serving_default's two halves: the string ops as exported, then token ids to probabilities
+    compiled by XLA on padded shapes (`Buckets`), every one of them compiled by `compile_all`.
+
+    Padding with id 0 is masked by the model, so padded steps and rows change no score; the padded
+    rows are dropped.
+    """
+
+    def __init__(self, saved: Any, buckets: Buckets):
+        # The loaded object owns the variables; a function traced here holds them only weakly.
+        self._saved = saved
+        self._tokenize = saved.signatures[TOKENIZE_SIGNATURE]
+        score = saved.signatures[SCORE_TOKENS_SIGNATURE]
+        self.buckets = buckets
+
+        @tf.function(jit_compile=True)
+        def probabilities(token_ids: tf.Tensor) -> tf.Tensor:
+            return score(**{INPUT_TOKEN_IDS: token_ids})[OUTPUT_PROBABILITY]
+
+        self._probabilities = probabilities
+        # One traced function per shape, called directly: no retracing checks on the request path.
+        self._by_shape: dict[tuple[int, int], Any] = {}
+
+    def __call__(self, texts: tf.Tensor) -> Outputs:
+        tokens = self._tokenize(**{INPUT_TEXTS: texts})
+        token_ids = tokens[OUTPUT_TOKEN_IDS].numpy()
+        largest = self.buckets.batch_sizes[-1]
+        parts = [self._padded_call(token_ids[start : start + largest]) for start in range(0, len(token_ids), largest)]
+        probabilities = np.concatenate(parts) if parts else np.zeros((0,), dtype=np.float32)
+        return {OUTPUT_PROBABILITY: tf.constant(probabilities), OUTPUT_KNOWN_TOKENS: tokens[OUTPUT_KNOWN_TOKENS]}
+
+    def _padded_call(self, token_ids: np.ndarray, loading: bool = False) -> np.ndarray:
+        rows, steps = token_ids.shape
+        shape = (_bucket(rows, self.buckets.batch_sizes), _bucket(steps, self.buckets.lengths))
+        padded = np.zeros(shape, dtype=token_ids.dtype)
+        padded[:rows, :steps] = token_ids
+        return self._function(shape, loading)(tf.constant(padded)).numpy()[:rows]
+
+    def _function(self, shape: tuple[int, int], loading: bool) -> Any:
+        function = self._by_shape.get(shape)
+        if function is None:
+            if not loading:
+                logger.warning("compiling shape %s on the request path: it is outside every bucket", shape)
+            function = self._probabilities.get_concrete_function(tf.TensorSpec(shape, tf.int64))
+            self._by_shape[shape] = function
+        return function
+
+    def compiled_shapes(self) -> set[tuple[int, int]]:
+        return set(self._by_shape)
+
+    def compile_all(self) -> None:
+        """Compile every bucket now (or, once compiled, run each once), so that no request waits."""
+        started = time.perf_counter()
+        for batch_size in self.buckets.batch_sizes:
+            for length in self.buckets.lengths:
+                self._padded_call(np.zeros((batch_size, length), dtype=np.int64), loading=True)
+        logger.info("%d XLA shapes ready in this thread in %.1f s", len(self._by_shape), time.perf_counter() - started)
 
 
 @dataclass(frozen=True)
@@ -64,9 +183,10 @@ class TextExplanation:
 class LoadedModel:
     version: int
     metadata: dict[str, Any]
+    # The version's serving_default signature, exactly as any TensorFlow program calls it.
     signature: Any
-    # Most texts per model call; a larger batch is cut into calls of texts of similar length.
-    length_group_size: int = 0
+    # One model call: a batch of texts in, the signature's outputs out.
+    forward: Forward
     # The explain signature; None for versions exported before it existed.
     explainer: Any = None
 
@@ -75,19 +195,22 @@ class LoadedModel:
         return self.metadata["labels"]
 
     def predict(self, texts: list[str]) -> list[TextScore]:
-        """Scores in the order of `texts`, from one model call per group of similar lengths
-        (characters stand in for tokens, which only the model counts)."""
-        scores: list[TextScore | None] = [None] * len(texts)
-        for group in length_groups([len(text) for text in texts], self.length_group_size):
-            for index, score in zip(group, self._call([texts[index] for index in group]), strict=True):
-                scores[index] = score
-        return scores
+        """Scores in the order of `texts`, from one model call."""
+        return postprocess(self.forward(preprocess(texts)))
 
-    def _call(self, texts: list[str]) -> list[TextScore]:
-        outputs = self.signature(**{INPUT_TEXTS: tf.constant(texts, dtype=tf.string)})
-        probabilities = outputs[OUTPUT_PROBABILITY].numpy().tolist()
-        counts = outputs[OUTPUT_KNOWN_TOKENS].numpy().tolist()
-        return [TextScore(p, c) for p, c in zip(probabilities, counts, strict=True)]
+    def warm_up(self) -> None:
+        """Run every compiled shape and a few texts of different lengths in the calling thread.
+
+        TensorFlow sets up state per thread and function on a first call: up to a hundred
+        milliseconds for a compiled shape. The thread that will serve requests calls this first.
+        """
+        if isinstance(self.forward, CompiledForward):
+            self.forward.compile_all()
+        self.predict(WARM_UP_TEXTS)
+        for text in WARM_UP_TEXTS:
+            self.predict([text])
+        if self.can_explain:
+            self.explain(WARM_UP_TEXTS[:2])
 
     @property
     def can_explain(self) -> bool:
@@ -118,31 +241,32 @@ class LoadedModel:
         return explanations
 
 
-def configure_threads(intra_op: int, inter_op: int) -> None:
-    """Size TensorFlow's thread pools; only possible before TensorFlow runs its first op."""
-    if intra_op == 0 and inter_op == 0:
-        return
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
-        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
-    except RuntimeError as error:
-        logger.warning("TensorFlow is already running, its thread settings stay as they are: %s", error)
+def load_version(path: Path, xla_buckets: Buckets | None = None) -> LoadedModel:
+    """Load a SavedModel and its metadata, and warm it up; the version is the folder's number.
 
-
-def load_version(path: Path, length_group_size: int = 0) -> LoadedModel:
-    """Load a SavedModel and its metadata, and warm it up; the version is the folder's number."""
+    With `xla_buckets`, and when the version exports serving_default's two halves, the forward step
+    is `CompiledForward` over those buckets (capped at the version's sequence length), all compiled
+    here; otherwise it is serving_default itself.
+    """
     try:
         metadata = read_metadata(path)
-        signatures = tf.saved_model.load(str(path)).signatures
-        signature = signatures[SIGNATURE_NAME]
+        saved = tf.saved_model.load(str(path))
+        signature = saved.signatures[SIGNATURE_NAME]
     except (MetadataError, OSError, ValueError, KeyError, tf.errors.OpError) as error:
         raise ModelLoadError(f"cannot load the model at {path}: {error}") from error
-    explainer = signatures.get(EXPLAIN_SIGNATURE_NAME)
-    model = LoadedModel(version_of(path), metadata, signature, length_group_size, explainer)
-    model.predict(_WARM_UP_TEXTS)
-    if model.can_explain:
-        model.explain(_WARM_UP_TEXTS[:2])
-    else:
+    forward = signature_forward(signature)
+    halves = {TOKENIZE_SIGNATURE, SCORE_TOKENS_SIGNATURE}
+    if xla_buckets is not None and halves <= set(saved.signatures):
+        buckets = xla_buckets.up_to(metadata.get("sequence_length"))
+        forward = CompiledForward(saved, buckets)
+    elif xla_buckets is not None:
+        logger.info(
+            "version %s exports no %s: serving_default runs without XLA", path.name, " and ".join(sorted(halves))
+        )
+    explainer = saved.signatures.get(EXPLAIN_SIGNATURE_NAME)
+    model = LoadedModel(version_of(path), metadata, signature, forward, explainer)
+    model.warm_up()
+    if not model.can_explain:
         logger.warning("version %d has no %s signature: /explain answers 501", model.version, EXPLAIN_SIGNATURE_NAME)
     logger.info("loaded model version %d from %s", model.version, path)
     return model

@@ -1,29 +1,29 @@
-"""Turn the model's scores into labelled predictions."""
+"""Turn the model's scores into labelled predictions, and texts it cannot judge into per-item errors."""
 
 from app.model_store import TextExplanation, TextScore
-from app.schemas import ExplainResponse, Prediction, TokenExplanation
+from app.schemas import ExplainResponse, ItemError, Prediction, PredictionError, TokenExplanation
+
+NO_KNOWN_WORDS = ItemError(
+    type="no_known_words",
+    message="the text holds no word the model knows (after lower-casing and removing punctuation and symbols)",
+)
 
 
 class NoKnownWordsError(ValueError):
-    """Some texts hold no word the model knows (only punctuation, emoji, or words outside its vocabulary)."""
-
-    def __init__(self, indexes: list[int], single_text: bool = False):
-        super().__init__(f"texts at {indexes} hold no word the model knows")
-        self.indexes = indexes
-        # Whether the request held one "text" rather than a "texts" list.
-        self.single_text = single_text
+    """The text to explain holds no word the model knows (only punctuation, emoji, or unknown words)."""
 
 
 class UnlocatedTokensError(RuntimeError):
     """The explanation's tokens could not be located in the text, so no offsets can be given."""
 
 
-def to_predictions(scores: list[TextScore], labels: list[str]) -> list[Prediction]:
-    """A label and its probability per text; texts the model cannot judge are refused, not guessed."""
-    unjudged = [index for index, score in enumerate(scores) if score.known_token_count == 0]
-    if unjudged:
-        raise NoKnownWordsError(unjudged)
-    return [labelled(score, labels) for score in scores]
+def to_predictions(scores: list[TextScore], labels: list[str]) -> list[Prediction | PredictionError]:
+    """A label and its probability per text, in order. A text with no word the model knows gets an
+    error in its place rather than a guess, and the other texts of the request are still answered."""
+    return [
+        labelled(score, labels) if score.known_token_count > 0 else PredictionError(index=index, error=NO_KNOWN_WORDS)
+        for index, score in enumerate(scores)
+    ]
 
 
 def labelled(score: TextScore, labels: list[str]) -> Prediction:
@@ -40,7 +40,7 @@ def labelled(score: TextScore, labels: list[str]) -> Prediction:
 def to_explanation(explanation: TextExplanation, labels: list[str], model_version: int) -> ExplainResponse:
     """The label, probabilities and every token with its offsets and attribution."""
     if explanation.score.known_token_count == 0:
-        raise NoKnownWordsError([0], single_text=True)
+        raise NoKnownWordsError(NO_KNOWN_WORDS.message)
     if any(token.start < 0 for token in explanation.tokens):
         raise UnlocatedTokensError("the tokenizer's words could not be located in the text")
     tokens = [TokenExplanation(**vars(token)) for token in explanation.tokens]

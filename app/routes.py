@@ -27,7 +27,7 @@ _ERRORS = {
     401: "API_KEY is set and the request does not carry it.",
     413: "Request body too large.",
     415: "The body is not declared as JSON.",
-    422: "Invalid request, or a text with no word the model knows.",
+    422: "Invalid request (JSON, types, limits, an empty or whitespace-only text); for /explain also no known word.",
     501: "The served model version was exported without the explain signature.",
     503: "No model is loaded yet, or the queue is full (see Retry-After).",
     504: "The prediction took longer than REQUEST_TIMEOUT_S.",
@@ -52,7 +52,12 @@ def build_router(settings: Settings) -> APIRouter:
         dependencies=[*protected, Depends(require_json)],
     )
     async def predict(body: predict_request, slot: SlotDep) -> PredictResponse:
-        """Score each text: the more likely label, its probability, and the positive-class probability."""
+        """Score each text: the more likely label, its probability, and the positive-class probability.
+
+        A text with no word the model knows (only punctuation, emoji, or words outside its
+        vocabulary) gets `{"index": i, "error": {"type": "no_known_words", ...}}` in its place; the
+        other texts are answered as usual, with 200.
+        """
         # Read once and used to the end, so a request is answered by the version it started with.
         unit = slot.current
         if unit is None:

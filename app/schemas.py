@@ -1,7 +1,7 @@
 """Request and response bodies; the request limits come from the settings, so the schema is built from them."""
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Body
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, create_model
@@ -94,9 +94,25 @@ class Prediction(BaseModel):
     positive_probability: float = Field(description="Probability that the text is positive.")
 
 
+class ItemError(BaseModel):
+    type: Literal["no_known_words"] = Field(
+        description="no_known_words: the text holds no word the model knows, so it has nothing to judge it on."
+    )
+    message: str
+
+
+class PredictionError(BaseModel):
+    """In place of a prediction: a text of a valid request that the model cannot judge."""
+
+    index: int = Field(description="The text's position in the request (0 for a single `text`).")
+    error: ItemError
+
+
 class PredictResponse(BaseModel):
     model_version: int = Field(description="The model version that answered.")
-    predictions: list[Prediction] = Field(description="One prediction per text, in input order.")
+    predictions: list[Prediction | PredictionError] = Field(
+        description="One entry per text, in input order: a prediction, or an error for a text that cannot be judged."
+    )
 
 
 class TokenExplanation(BaseModel):

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from app.batching import MicroBatcher
 from app.metrics import ServiceMetrics
-from app.model_store import LoadedModel, ModelLoadError, TextExplanation, TextScore, load_version
+from app.model_store import Buckets, LoadedModel, ModelLoadError, TextExplanation, TextScore, load_version
 from app.settings import Settings
 from model.artifact import complete_versions, version_of
+from model.grouping import in_length_groups
 
 logger = logging.getLogger(__name__)
 
@@ -77,36 +78,45 @@ class ModelSlot:
             if path in self._failed:
                 continue
             try:
-                return load_version(path, self.settings.length_group_size)
+                return load_version(path, self._xla_buckets())
             except ModelLoadError as error:
                 self._failed.add(path)
                 logger.error("skipping version %s: %s", path.name, error)
         return None
 
-    async def _swap(self, model: LoadedModel) -> None:
+    def _xla_buckets(self) -> Buckets | None:
+        if not self.settings.xla:
+            return None
+        largest = self.settings.max_batch_size
+        batch_sizes = {size for size in self.settings.xla_batch_buckets if size < largest} | {largest}
+        return Buckets(tuple(self.settings.xla_length_buckets), tuple(batch_sizes))
+
+    async def _started_batcher(self, predict, max_batch_size: int, on_batch) -> MicroBatcher:
+        """A started batcher with the settings' queue limit, waits and time-out."""
         batcher = MicroBatcher(
-            model.predict,
-            max_batch_size=self.settings.max_batch_size,
+            predict,
+            max_batch_size=max_batch_size,
             max_wait_s=self.settings.max_batch_wait_ms / 1000,
             idle_gap_s=self.settings.batch_idle_gap_ms / 1000,
             max_queue_items=self.settings.max_queue_items,
             timeout_s=self.settings.request_timeout_s,
-            on_batch=self.metrics.observe_batch,
+            on_batch=on_batch,
         )
         await batcher.start()
+        return batcher
+
+    async def _swap(self, model: LoadedModel) -> None:
+        predict = in_length_groups(model.predict, self.settings.length_group_size)
+        batcher = await self._started_batcher(predict, self.settings.max_batch_size, self.metrics.observe_batch)
+        # The first call of each model function in a thread sets up TensorFlow's state for that
+        # thread; the batcher's thread pays it here, before the version answers requests.
+        await batcher.run_in_worker(model.warm_up)
         explainer = None
         if model.can_explain:
             # One explanation is a batch of path points already, so few texts share a call.
-            explainer = MicroBatcher(
-                model.explain,
-                max_batch_size=self.settings.max_explain_batch_size,
-                max_wait_s=self.settings.max_batch_wait_ms / 1000,
-                idle_gap_s=self.settings.batch_idle_gap_ms / 1000,
-                max_queue_items=self.settings.max_queue_items,
-                timeout_s=self.settings.request_timeout_s,
-                on_batch=self.metrics.observe_explain_batch,
+            explainer = await self._started_batcher(
+                model.explain, self.settings.max_explain_batch_size, self.metrics.observe_explain_batch
             )
-            await explainer.start()
         previous, self.current = self.current, ServingUnit(model, batcher, explainer)
         self.metrics.queue_depth.set_function(lambda: batcher.queue_depth)
         self.metrics.model.info({"version": str(model.version)})

@@ -26,9 +26,11 @@ class Settings(BaseSettings):
     # Seconds that SIGTERM first keeps serving with /readyz answering 503, so that load balancers
     # checking it stop sending before the listening socket closes; 0 starts the shutdown at once.
     shutdown_delay_s: float = Field(0.0, ge=0)
-    # TensorFlow threads per model call and concurrent ops; 0 lets TensorFlow use every core.
-    tf_intra_op_threads: int = Field(0, ge=0)
-    tf_inter_op_threads: int = Field(0, ge=0)
+    # TensorFlow threads per model call and concurrent ops; 0 lets TensorFlow choose (every core).
+    # Unset: every core but one for a model call, and one op at a time, so that the event loop keeps
+    # a core to itself and batches fill while the model runs (see README, Measured serving speed).
+    tf_intra_op_threads: int | None = Field(None, ge=0)
+    tf_inter_op_threads: int | None = Field(None, ge=0)
 
     # Most texts coalesced into one model call.
     max_batch_size: int = Field(64, ge=1)
@@ -39,6 +41,14 @@ class Settings(BaseSettings):
     # A batch larger than this is cut into model calls of texts of similar length, so that short
     # texts are not padded to the longest one; 0 makes one call per batch.
     length_group_size: int = Field(32, ge=0)
+    # Run the numeric half of the model (token ids to probabilities) compiled by XLA, for versions
+    # whose SavedModel exports that half; versions without it, or false here, call serving_default.
+    xla: bool = True
+    # XLA compiles one program per input shape, all of them at load (before /readyz): a model call
+    # is padded up to the next of these token counts and batch sizes. The model's own sequence
+    # length and MAX_BATCH_SIZE are always included; sizes above them are ignored.
+    xla_length_buckets: list[int] = [32, 64, 128, 200, 300]
+    xla_batch_buckets: list[int] = [1, 8, 32]
     # Most texts waiting for a model call; beyond it requests get 503 with Retry-After.
     max_queue_items: int = Field(1024, ge=1)
     # Longest a request waits for its predictions before it gets 504.

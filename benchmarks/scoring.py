@@ -80,7 +80,7 @@ def throughput(model_dir: Path, data_dir: Path, work_dir: Path, batch_size: int,
     source = work_dir / "imdb-test.csv"
     reviews = write_test_reviews(data_dir, source)
     frame = pd.read_csv(source, dtype=str, keep_default_na=False)
-    model = load_version(newest_version(model_dir), length_group_size=batch_size)
+    model = load_version(newest_version(model_dir))
     ceiling_seconds = dict.fromkeys(CEILING_BATCH_SIZES, 0.0)
     bulk_seconds = 0.0
     round_ratios = []

@@ -1,14 +1,18 @@
-"""Load benchmark of the service: reviews/s and latency over HTTP, against the model's own ceiling.
+"""Serving benchmark: the real service under load from wrk, against the plain SavedModel in-process.
 
-    python -m benchmarks.serving --data-dir aclImdb_v1.tar.gz --requests 400 --output bench.json
-    make bench ARGS="--requests 200"
+    make bench ARGS="--seconds 10"
+    python -m benchmarks.serving --data-dir aclImdb_v1.tar.gz --seconds 20 --output bench.json
 
-It starts the real service (`python -m app`) on 127.0.0.1, sends single-text requests from 1, 8, 32
-and 64 concurrent clients, and compares with the SavedModel called in-process on the same texts at
-its best batch size (the ceiling) and with the service run unbatched (MAX_BATCH_SIZE=1). At 64
-clients it then measures the ceiling and the service turn about for a few rounds (`--rounds`), so
-that drift in the machine's speed does not decide their ratio. Every run is bounded in requests and
-in seconds, and all traffic stays on loopback.
+The ceiling is the version's plain `serving_default` signature called in this process on the same
+texts, in the order they are sent, at its best batch size of 32, 64 and 128, measured before and
+after the service runs (this machine's speed drifts); beside it, the same model called the service's
+way (batches cut into length groups). The service (`python -m app`, on a free loopback port) is then
+driven by wrk with one IMDB test review per request from 1, 8, 32 and 64 connections, and with
+requests of 16 reviews from 64 connections; the unbatched service (MAX_BATCH_SIZE=1) from 64. It also
+measures a lone request against a bare model call, the first request after /readyz against the steady
+latency, peak resident memory, the largest difference between the service's probabilities and the
+plain SavedModel's, and what a Python client (httpx.AsyncClient) costs at 64 connections. Every step
+is bounded in time; all traffic stays on loopback.
 """
 
 import argparse
@@ -16,24 +20,29 @@ import asyncio
 import json
 import logging
 import os
-import socket
-import subprocess
+import resource
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from benchmarks.harness import RunningService, request, service
+from benchmarks.load import Request, ensure_wrk, run_wrk
+
 logger = logging.getLogger("benchmarks.serving")
-CONCURRENCIES = (1, 8, 32, 64)
-CEILING_BATCH_SIZES = (1, 8, 16, 32, 64)
-HOST = "127.0.0.1"
+CONNECTIONS = (1, 8, 32, 64)
+CEILING_BATCH_SIZES = (32, 64, 128)
+TEXTS_PER_MULTI_REQUEST = 16
+# Texts compared between the service and the plain SavedModel.
+CHECKED_TEXTS = 2000
 GENERATED_WORDS = "the film was a great story but the acting felt dull and slow in parts yet i loved it"
 
 
 def review_texts(data_dir: Path | None, count: int, seed: int) -> tuple[list[str], str]:
-    """IMDB test reviews when a local copy is given, else generated texts with IMDB's length mix."""
+    """IMDB test reviews in a random order when a local copy is given, else generated texts with
+    IMDB's length mix."""
     rng = np.random.default_rng(seed)
     if data_dir is not None:
         from training.data import load_aclimdb
@@ -47,6 +56,7 @@ def review_texts(data_dir: Path | None, count: int, seed: int) -> tuple[list[str
 
 
 def reviews_per_s(predict, texts: list[str], batch_size: int) -> float:
+    """`predict` on consecutive batches of `texts`, in their order."""
     started = time.perf_counter()
     for start in range(0, len(texts), batch_size):
         predict(texts[start : start + batch_size])
@@ -54,189 +64,59 @@ def reviews_per_s(predict, texts: list[str], batch_size: int) -> float:
 
 
 class Ceiling:
-    """The SavedModel in this process: reviews/s per batch size, and the latency of one text alone.
-
-    Also the rate of the service's own way of calling it (batches cut into groups of similar
-    length), so that the table shows how much of the service's lead comes from that. The model
-    stays loaded so that the ceiling can be measured again after the service runs: this machine's
-    speed drifts within minutes, and a ratio of two figures taken at different times would measure
-    that drift as much as the service.
-    """
+    """The version loaded once in this process: its plain signature, and the service's way of calling it."""
 
     def __init__(self, model_dir: Path):
+        import tensorflow as tf
+
         from app.model_store import load_version
         from app.settings import Settings
-        from model.artifact import newest_version
+        from model.artifact import INPUT_TEXTS, OUTPUT_KNOWN_TOKENS, OUTPUT_PROBABILITY, newest_version
+        from model.grouping import in_length_groups
 
-        path = newest_version(model_dir)
-        self.model = load_version(path)
-        self.grouped = load_version(path, Settings().length_group_size)
+        settings = Settings()
+        self.model = load_version(newest_version(model_dir))
+        self.service_batch_size = settings.max_batch_size
 
-    def plain(self, texts: list[str], batch_size: int) -> float:
-        import tensorflow as tf
+        def plain(texts: list[str]) -> dict[str, Any]:
+            return self.model.signature(**{INPUT_TEXTS: tf.constant(texts)})
 
-        return reviews_per_s(lambda batch: self.model.signature(texts=tf.constant(batch)), texts, batch_size)
+        self.plain = plain
+        self.grouped = in_length_groups(self.model.predict, settings.length_group_size)
+        self.output_names = (OUTPUT_PROBABILITY, OUTPUT_KNOWN_TOKENS)
 
-    def grouped_rate(self, texts: list[str]) -> float:
-        """The service's way: batches of the largest size, each cut into length groups."""
-        return reviews_per_s(self.grouped.predict, texts, max(CEILING_BATCH_SIZES))
-
-    def sweep(self, texts: list[str]) -> dict:
-        """Every batch size, the grouped calls, and one text alone."""
-        import tensorflow as tf
-
-        rates = {batch_size: self.plain(texts, batch_size) for batch_size in CEILING_BATCH_SIZES}
-        single = []
-        for text in texts[:100]:
-            started = time.perf_counter()
-            self.model.signature(texts=tf.constant([text]))
-            single.append(time.perf_counter() - started)
-        best = max(rates, key=rates.get)
+    def rates(self, texts: list[str], batch_sizes: tuple[int, ...]) -> dict[str, Any]:
+        plain = {size: reviews_per_s(self.plain, texts, size) for size in batch_sizes}
+        best = max(plain, key=plain.__getitem__)
         return {
-            "reviews_per_s_by_batch_size": rates,
+            "reviews_per_s_by_batch_size": plain,
             "best_batch_size": best,
-            "reviews_per_s": rates[best],
-            "length_grouped_reviews_per_s": self.grouped_rate(texts),
-            "single_call_p50_s": float(np.median(single)),
+            "reviews_per_s": plain[best],
+            "grouped_reviews_per_s": reviews_per_s(self.grouped, texts, self.service_batch_size),
         }
 
-    def again(self, texts: list[str], before: dict) -> dict:
-        """The best batch size and the grouped calls measured again; the ceiling is the mean of both
-        measurements, and each is kept."""
-        after = {
-            "reviews_per_s": self.plain(texts, before["best_batch_size"]),
-            "length_grouped_reviews_per_s": self.grouped_rate(texts),
-        }
-        mean = {name: (before[name] + after[name]) / 2 for name in after}
-        return {**before, **mean, "before": before, "after": after}
+    def single_call_p50_s(self, texts: list[str]) -> float:
+        durations = []
+        for text in texts:
+            started = time.perf_counter()
+            self.plain([text])
+            durations.append(time.perf_counter() - started)
+        return float(np.median(durations))
+
+    def probabilities(self, texts: list[str]) -> tuple[list[float], list[int]]:
+        probability_name, count_name = self.output_names
+        probabilities: list[float] = []
+        counts: list[int] = []
+        for start in range(0, len(texts), 64):
+            outputs = self.plain(texts[start : start + 64])
+            probabilities += outputs[probability_name].numpy().tolist()
+            counts += outputs[count_name].numpy().tolist()
+        return probabilities, counts
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-class Connection:
-    """A minimal keep-alive HTTP/1.1 client, so that the load generator costs the server little CPU."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(
-        self, method: str, path: str, body: bytes = b"", content_type: str = "application/json"
-    ) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: {content_type}\r\n"
-        self.writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-        await self.writer.drain()
-        status_line = await self.reader.readline()
-        headers = {}
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode().partition(":")
-            headers[name.strip().lower()] = value.strip()
-        payload = await self.reader.readexactly(int(headers.get("content-length", 0)))
-        return int(status_line.split()[1]), payload
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
-async def load(port: int, texts: list[str], concurrency: int, requests: int, max_seconds: float) -> dict:
-    """`concurrency` clients share `requests` single-text requests; stops early after `max_seconds`."""
-    bodies = [json.dumps({"text": text}).encode() for text in texts]
-    latencies: list[float] = []
-    errors: dict[int, int] = {}
-    next_index = 0
-    deadline = time.perf_counter() + max_seconds
-
-    async def client() -> None:
-        nonlocal next_index
-        connection = Connection(port)
-        try:
-            while next_index < requests and time.perf_counter() < deadline:
-                body = bodies[next_index % len(bodies)]
-                next_index += 1
-                started = time.perf_counter()
-                status, _ = await connection.request("POST", "/predict", body)
-                latencies.append(time.perf_counter() - started)
-                if status != 200:
-                    errors[status] = errors.get(status, 0) + 1
-        finally:
-            connection.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return {
-        "concurrency": concurrency,
-        "requests": len(latencies),
-        "errors": errors,
-        "reviews_per_s": len(latencies) / elapsed,
-        "p50_s": float(np.percentile(latencies, 50)),
-        "p95_s": float(np.percentile(latencies, 95)),
-        "p99_s": float(np.percentile(latencies, 99)),
-    }
-
-
-def memory_bytes(pid: int, field: str = "VmHWM") -> int:
-    """A process's peak (VmHWM) or current (VmRSS) resident memory."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-@contextmanager
-def service(model_dir: Path, extra_env: dict[str, str]):
-    """The real service in its own process; yields (port, pid) once /readyz answers 200."""
-    port = free_port()
-    environment = {**os.environ, "MODEL_DIR": str(model_dir), "HOST": HOST, "PORT": str(port), "LOG_LEVEL": "warning"}
-    process = subprocess.Popen([sys.executable, "-m", "app"], env={**environment, **extra_env})
-    try:
-        deadline = time.monotonic() + 180
-        while asyncio.run(_status(port, "/readyz")) != 200:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the service did not become ready")
-            time.sleep(0.2)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-
-
-async def _status(port: int, path: str) -> int:
-    connection = Connection(port)
-    try:
-        status, _ = await connection.request("GET", path)
-        return status
-    except OSError:
-        return 0
-    finally:
-        connection.close()
-
-
-async def first_request_latency(port: int, text: str) -> float:
-    connection = Connection(port)
-    try:
-        started = time.perf_counter()
-        await connection.request("POST", "/predict", json.dumps({"text": text}).encode())
-        return time.perf_counter() - started
-    finally:
-        connection.close()
-
-
-async def batch_totals(port: int) -> tuple[float, float]:
+def batch_totals(port: int) -> tuple[float, float]:
     """The service's running sum and count of batch sizes, from /metrics."""
-    connection = Connection(port)
-    try:
-        _, payload = await connection.request("GET", "/metrics")
-    finally:
-        connection.close()
+    _, payload = request(port, "GET", "/metrics")
     totals = {}
     for line in payload.decode().splitlines():
         if line.startswith(("sentiment_batch_size_sum ", "sentiment_batch_size_count ")):
@@ -245,119 +125,211 @@ async def batch_totals(port: int) -> tuple[float, float]:
     return totals.get("sentiment_batch_size_sum", 0.0), totals.get("sentiment_batch_size_count", 0.0)
 
 
-def measure_service(port: int, texts: list[str], arguments: argparse.Namespace) -> dict:
-    """The first request after ready, then every concurrency in turn, on a running service."""
-    first = asyncio.run(first_request_latency(port, texts[0]))
-    runs = []
-    for concurrency in CONCURRENCIES:
-        size_before, count_before = asyncio.run(batch_totals(port))
-        run = asyncio.run(load(port, texts, concurrency, arguments.requests, arguments.max_seconds))
-        size_after, count_after = asyncio.run(batch_totals(port))
-        run["mean_batch_size"] = (size_after - size_before) / max(count_after - count_before, 1)
-        runs.append(run)
-    return {"first_request_s": first, "runs": runs}
+def load_level(running: RunningService, requests: list[Request], connections: int, seconds: float, texts: int) -> dict:
+    """wrk at one number of connections, with the service's mean batch size over that time."""
+    size_before, count_before = batch_totals(running.port)
+    cpu_before = running.cpu_seconds()
+    result = run_wrk(running.url, requests, connections, seconds)
+    cpu_after = running.cpu_seconds()
+    size_after, count_after = batch_totals(running.port)
+    answered = result["statuses"].get(200, 0)
+    duration_s = result["duration_us"] / 1e6
+    return {
+        **result,
+        "texts_per_request": texts,
+        "requests_per_s": answered / duration_s,
+        "reviews_per_s": answered * texts / duration_s,
+        "mean_batch_size": (size_after - size_before) / max(count_after - count_before, 1),
+        # The service's CPU time (all its threads: HTTP, batching, the model) per request answered.
+        "service_cpu_ms_per_request": 1000 * (cpu_after - cpu_before) / max(answered, 1),
+    }
 
 
-def paired_rounds(
-    ceiling: Ceiling, port: int, texts: list[str], arguments: argparse.Namespace, batch_size: int
-) -> dict:
-    """The ceiling and the service at the highest concurrency, measured turn about, a few seconds apart.
-
-    This machine's speed drifts by tens of percent within minutes, so a ratio of two figures taken
-    minutes apart measures the drift as much as the service. Each round pairs two measurements
-    taken back to back, and the median of the rounds' ratios is the figure to quote.
-    """
-    rounds = []
-    for _ in range(arguments.rounds):
-        in_process = ceiling.plain(texts, batch_size)
-        run = asyncio.run(load(port, texts, max(CONCURRENCIES), arguments.requests, arguments.max_seconds))
-        rounds.append(
-            {
-                "ceiling_reviews_per_s": in_process,
-                "service_reviews_per_s": run["reviews_per_s"],
-                "ratio": run["reviews_per_s"] / in_process,
-                "errors": run["errors"],
-            }
-        )
-    median = float(np.median([item["ratio"] for item in rounds]))
-    return {"concurrency": max(CONCURRENCIES), "rounds": rounds, "median_ratio": median}
-
-
-def run_service(
-    texts: list[str], arguments: argparse.Namespace, extra_env: dict, pair_with: tuple[Ceiling, int] | None = None
-) -> dict:
-    """A service with `extra_env`: every concurrency, then, given (ceiling, its batch size), the
-    paired rounds."""
-    with service(arguments.model_dir, extra_env) as (port, pid):
-        results = measure_service(port, texts, arguments)
-        if pair_with is not None and arguments.rounds > 0:
-            ceiling, batch_size = pair_with
-            results["paired"] = paired_rounds(ceiling, port, texts, arguments, batch_size)
-        return {**results, "peak_rss_bytes": memory_bytes(pid)}
-
-
-def table(results: dict) -> str:
-    ceiling_rate = results["ceiling"]["reviews_per_s"]
-    before, after = results["ceiling"]["before"]["reviews_per_s"], results["ceiling"]["after"]["reviews_per_s"]
-    rows = [
-        f"ceiling: {ceiling_rate:.1f} reviews/s in-process at batch size {results['ceiling']['best_batch_size']} "
-        f"(mean of {before:.1f} before and {after:.1f} after the batched service); "
-        f"one text alone p50 {results['ceiling']['single_call_p50_s'] * 1000:.1f} ms; "
-        f"the service's length groups in-process: {results['ceiling']['length_grouped_reviews_per_s']:.1f} reviews/s",
-        f"{'clients':>7} {'reviews/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'vs ceiling':>10} {'batch':>6} {'unbatched/s':>11} {'vs unbatched':>12}",
+def service_differences(running: RunningService, ceiling: Ceiling, texts: list[str]) -> dict[str, Any]:
+    """The largest |Δp| between the service's answers and the plain SavedModel on the same texts."""
+    expected, counts = ceiling.probabilities(texts)
+    answered: list[dict] = []
+    for start in range(0, len(texts), 64):
+        status, payload = request(running.port, "POST", "/predict", {"texts": texts[start : start + 64]})
+        if status != 200:
+            raise RuntimeError(f"the service answered {status}: {payload[:300]!r}")
+        answered += json.loads(payload)["predictions"]
+    differences = [
+        abs(answer["positive_probability"] - probability)
+        for answer, probability, count in zip(answered, expected, counts, strict=True)
+        if count > 0
     ]
-    for batched, unbatched in zip(results["batched"]["runs"], results["unbatched"]["runs"], strict=True):
+    unjudged_agree = all(("error" in answer) == (count == 0) for answer, count in zip(answered, counts, strict=True))
+    return {"texts": len(texts), "max_abs_difference": max(differences), "unjudged_agree": unjudged_agree}
+
+
+def timed_request_s(running: RunningService, text: str) -> float:
+    started = time.perf_counter()
+    status, _ = request(running.port, "POST", "/predict", {"text": text})
+    elapsed = time.perf_counter() - started
+    if status != 200:
+        raise RuntimeError(f"the request was answered {status}")
+    return elapsed
+
+
+def first_request(running: RunningService, text: str, repeats: int = 20) -> dict[str, float]:
+    """The first request after /readyz, and the median of the same request sent again: anything
+    compiled or set up on the request path shows as the difference."""
+    first = timed_request_s(running, text)
+    again = float(np.median([timed_request_s(running, text) for _ in range(repeats)]))
+    return {"first_request_s": first, "same_request_again_p50_s": again}
+
+
+async def python_client(url: str, bodies: list[dict], connections: int, seconds: float) -> dict[str, float]:
+    """httpx.AsyncClient with `connections` concurrent requests: requests/s and this process's CPU
+    time per request."""
+    import httpx
+
+    answered = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+
+        async def worker(offset: int) -> None:
+            nonlocal answered
+            index = offset
+            while time.perf_counter() < deadline:
+                answer = await client.post("/predict", json=bodies[index % len(bodies)])
+                answered += answer.status_code == 200
+                index += connections
+
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(offset) for offset in range(connections)))
+        elapsed = time.perf_counter() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return {
+        "connections": connections,
+        "requests": answered,
+        "requests_per_s": answered / elapsed,
+        "client_cpu_ms_per_request": 1000 * cpu_s / max(answered, 1),
+    }
+
+
+def measure_batched(running: RunningService, ceiling: Ceiling, texts: list[str], arguments) -> dict[str, Any]:
+    single = [Request.predict({"text": text}) for text in texts]
+    results: dict[str, Any] = first_request(running, texts[0])
+    results["levels"] = [load_level(running, single, count, arguments.seconds, 1) for count in CONNECTIONS]
+    size = TEXTS_PER_MULTI_REQUEST
+    multi = [Request.predict({"texts": texts[start : start + size]}) for start in range(0, len(texts) - size + 1, size)]
+    results["multi"] = load_level(running, multi, max(CONNECTIONS), arguments.seconds, size)
+    results["differences"] = service_differences(running, ceiling, texts[:CHECKED_TEXTS])
+    if arguments.python_client_seconds > 0:
+        bodies = [{"text": text} for text in texts]
+        results["python_client"] = asyncio.run(
+            python_client(running.url, bodies, max(CONNECTIONS), arguments.python_client_seconds)
+        )
+    results["peak_rss_bytes"] = running.peak_rss_bytes()
+    return results
+
+
+def summary(results: dict[str, Any]) -> dict[str, float]:
+    """The ratios the table quotes."""
+    ceiling = results["ceiling"]
+    ceiling_rate = (ceiling["before"]["reviews_per_s"] + ceiling["after"]["reviews_per_s"]) / 2
+    levels = {level["connections"]: level for level in results["batched"]["levels"]}
+    busiest = levels[max(CONNECTIONS)]
+    return {
+        "ceiling_reviews_per_s": ceiling_rate,
+        "vs_ceiling": busiest["reviews_per_s"] / ceiling_rate,
+        "multi_vs_ceiling": results["batched"]["multi"]["reviews_per_s"] / ceiling_rate,
+        "lone_vs_bare_call": levels[1]["latency_us"]["p50"] / 1e6 / ceiling["single_call_p50_s"],
+        "first_vs_steady": results["batched"]["first_request_s"] / results["batched"]["same_request_again_p50_s"],
+        "vs_unbatched": busiest["reviews_per_s"] / results["unbatched"]["reviews_per_s"],
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    ceiling, batched, ratios = results["ceiling"], results["batched"], results["summary"]
+    before, after = ceiling["before"], ceiling["after"]
+    by_size = ", ".join(f"{size}: {rate:.1f}" for size, rate in before["reviews_per_s_by_batch_size"].items())
+    rows = [
+        f"ceiling (plain serving_default in-process, arrival order): {ratios['ceiling_reviews_per_s']:.1f} reviews/s "
+        f"at batch {before['best_batch_size']} ({before['reviews_per_s']:.1f} before, {after['reviews_per_s']:.1f} "
+        f"after the service; before by batch size {by_size}); the service's way in-process (length groups of "
+        f"batches of {results['service_batch_size']}): {before['grouped_reviews_per_s']:.1f} before, "
+        f"{after['grouped_reviews_per_s']:.1f} after",
+        "| connections | texts/request | reviews/s | p50 ms | p90 ms | p99 ms | vs ceiling | mean batch "
+        "| service CPU ms/request | non-200 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for level in [*batched["levels"], batched["multi"], results["unbatched"]]:
+        latency = level["latency_us"]
+        failed = sum(count for status, count in level["statuses"].items() if status != 200)
+        failed += sum(level["socket_errors"].values())
+        name = f"{level['connections']}" + (" (unbatched)" if level is results["unbatched"] else "")
         rows.append(
-            f"{batched['concurrency']:>7} {batched['reviews_per_s']:>10.1f} {batched['p50_s'] * 1000:>8.1f} "
-            f"{batched['p95_s'] * 1000:>8.1f} {batched['p99_s'] * 1000:>8.1f} "
-            f"{batched['reviews_per_s'] / ceiling_rate:>10.0%} {batched['mean_batch_size']:>6.1f} "
-            f"{unbatched['reviews_per_s']:>11.1f} "
-            f"{batched['reviews_per_s'] / unbatched['reviews_per_s']:>11.1f}x"
+            f"| {name} | {level['texts_per_request']} | {level['reviews_per_s']:.1f} | {latency['p50'] / 1000:.1f} | "
+            f"{latency['p90'] / 1000:.1f} | {latency['p99'] / 1000:.1f} | "
+            f"{level['reviews_per_s'] / ratios['ceiling_reviews_per_s']:.2f}x | {level['mean_batch_size']:.1f} | "
+            f"{level['service_cpu_ms_per_request']:.2f} | {failed} |"
         )
-    paired = results["batched"].get("paired")
-    if paired is not None:
-        ratios = ", ".join(
-            f"{item['ratio']:.0%} ({item['service_reviews_per_s']:.1f} / {item['ceiling_reviews_per_s']:.1f})"
-            for item in paired["rounds"]
-        )
+    differences = batched["differences"]
+    rows += [
+        f"64 connections: {ratios['vs_ceiling']:.2f}x the ceiling, {ratios['vs_unbatched']:.1f}x the unbatched "
+        f"service; requests of {TEXTS_PER_MULTI_REQUEST} texts: {ratios['multi_vs_ceiling']:.2f}x the ceiling",
+        f"lone request p50 {batched['levels'][0]['latency_us']['p50'] / 1000:.1f} ms against a bare model call "
+        f"{ceiling['single_call_p50_s'] * 1000:.1f} ms: {ratios['lone_vs_bare_call']:.2f}x",
+        f"first request after /readyz: {batched['first_request_s'] * 1000:.1f} ms, {ratios['first_vs_steady']:.2f}x "
+        f"the same request sent again ({batched['same_request_again_p50_s'] * 1000:.1f} ms, p50 of 20)",
+        f"peak RSS {batched['peak_rss_bytes'] / 2**20:.0f} MiB",
+        f"max |Δp| between the service and the plain SavedModel on {differences['texts']} texts: "
+        f"{differences['max_abs_difference']:.2e}"
+        + ("" if differences["unjudged_agree"] else " (the texts without known words differ!)"),
+    ]
+    client = batched.get("python_client")
+    if client is not None:
         rows.append(
-            f"{paired['concurrency']} clients against the ceiling, measured turn about: {ratios}; "
-            f"median {paired['median_ratio']:.0%}"
+            f"httpx.AsyncClient at {client['connections']} connections: {client['requests_per_s']:.1f} requests/s, "
+            f"{client['client_cpu_ms_per_request']:.2f} ms of client CPU per request"
         )
-    steady = results["batched"]["runs"][0]["p50_s"]
-    rows.append(
-        f"first request after ready: {results['batched']['first_request_s'] * 1000:.1f} ms "
-        f"({results['batched']['first_request_s'] / steady:.2f}x the 1-client p50); "
-        f"peak RSS {results['batched']['peak_rss_bytes'] / 2**20:.0f} MiB"
-    )
     return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO, which would count as the Python client's own cost.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.serving", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
     parser.add_argument("--model-dir", type=Path, default=Path(os.environ.get("MODEL_DIR", "artifacts/sentiment")))
-    parser.add_argument("--requests", type=int, default=400, help="requests per concurrency level")
-    parser.add_argument("--max-seconds", type=float, default=120.0, help="time cap per concurrency level")
+    parser.add_argument("--seconds", type=float, default=10.0, help="wrk's duration at each level")
+    parser.add_argument("--texts", type=int, default=CHECKED_TEXTS, help="reviews sent, and scored for the ceiling")
+    parser.add_argument(
+        "--python-client-seconds", type=float, default=5.0, help="httpx.AsyncClient's run; 0 leaves it out"
+    )
     parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--rounds", type=int, default=5, help="rounds of ceiling and service measured turn about at 64 clients"
-    )
     arguments = parser.parse_args(argv)
 
-    texts, source = review_texts(arguments.data_dir, max(arguments.requests, 200), arguments.seed)
+    ensure_wrk()
+    texts, source = review_texts(arguments.data_dir, arguments.texts, arguments.seed)
     logger.info("%d texts: %s", len(texts), source)
     ceiling = Ceiling(arguments.model_dir)
-    before = ceiling.sweep(texts)
-    logger.info("ceiling measured; starting the batched service")
-    batched = run_service(texts, arguments, {}, pair_with=(ceiling, before["best_batch_size"]))
-    results = {"texts": source, "batched": batched}
-    results["ceiling"] = ceiling.again(texts, before)
+    before = ceiling.rates(texts, CEILING_BATCH_SIZES)
+    before_single = ceiling.single_call_p50_s(texts[:100])
+    logger.info("ceiling measured before; starting the batched service")
+    with service(arguments.model_dir) as running:
+        batched = measure_batched(running, ceiling, texts, arguments)
     logger.info("starting the unbatched service")
-    results["unbatched"] = run_service(texts, arguments, {"MAX_BATCH_SIZE": "1"})
+    with service(arguments.model_dir, {"MAX_BATCH_SIZE": "1"}) as running:
+        single = [Request.predict({"text": text}) for text in texts]
+        unbatched = load_level(running, single, max(CONNECTIONS), arguments.seconds, 1)
+    after = ceiling.rates(texts, (before["best_batch_size"],))
+    results: dict[str, Any] = {
+        "texts": source,
+        "service_batch_size": ceiling.service_batch_size,
+        "ceiling": {"before": before, "after": after, "single_call_p50_s": before_single},
+        "batched": batched,
+        "unbatched": unbatched,
+    }
+    results["summary"] = summary(results)
     arguments.output.write_text(json.dumps(results, indent=2) + "\n")
     sys.stdout.write(table(results) + f"\nwritten to {arguments.output}\n")
     return 0

@@ -1,79 +1,65 @@
-"""Soak test: 64 clients send a mix of good and bad requests for a fixed time; no 5xx, little memory growth.
+"""Soak test: 64 connections send a mix of good and bad requests for a fixed time; no 5xx, little memory growth.
 
     python -m benchmarks.soak --seconds 600            # or: make soak
     python -m benchmarks.soak --seconds 30 --model-dir path/to/versions
 
 It starts the real service on 127.0.0.1, warms it up with the same mix, then records resident memory,
-runs the soak, and reports requests served, answers by status code and memory at start and end.
-Bounded in time; all traffic stays on loopback.
+runs the soak with wrk (each request picked at random from the mix), and reports requests served,
+answers by status code and memory at start and end. Bounded in time; all traffic stays on loopback.
 """
 
 import argparse
-import asyncio
 import json
 import logging
 import os
-import random
 import sys
-import time
 from pathlib import Path
 
-from benchmarks.serving import Connection, memory_bytes, service
+from benchmarks.harness import service
+from benchmarks.load import Request, run_wrk
 
 logger = logging.getLogger("benchmarks.soak")
-CLIENTS = 64
+CONNECTIONS = 64
 WARM_UP_S = 5.0
 REVIEW = "A moving film with a wonderful cast, though the plot drags in the middle. Still, I loved it."
 
-# (weight, method, path, body, content type): mostly good traffic, with every kind of bad request.
+# (weight, request): mostly good traffic, with every kind of bad request.
 MIX = [
-    (30, "POST", "/predict", json.dumps({"text": REVIEW}), "application/json"),
-    (10, "POST", "/predict", json.dumps({"texts": [REVIEW, "Dull and far too long."] * 8}), "application/json"),
-    (4, "POST", "/predict", "{not json", "application/json"),
-    (4, "POST", "/predict", json.dumps({"texts": []}), "application/json"),
-    (4, "POST", "/predict", json.dumps({"texts": ["?!?! 🎬"]}), "application/json"),
-    (2, "POST", "/predict", json.dumps({"text": "great " * 5000}), "application/json"),
-    (2, "POST", "/predict", json.dumps({"texts": [1, None]}), "application/json"),
-    (2, "POST", "/predict", json.dumps({"text": REVIEW}), "text/plain"),
-    (2, "GET", "/predict", "", "application/json"),
-    (2, "GET", "/readyz", "", "application/json"),
-    (1, "GET", "/metrics", "", "application/json"),
-    (1, "GET", "/no-such-route", "", "application/json"),
+    (30, Request.predict({"text": REVIEW})),
+    (10, Request.predict({"texts": [REVIEW, "Dull and far too long."] * 8})),
+    (4, Request("POST", "/predict", "{not json")),
+    (4, Request.predict({"texts": []})),
+    # A valid body whose texts the model cannot judge: 200, with an error in each text's place.
+    (4, Request.predict({"texts": ["?!?! 🎬", REVIEW]})),
+    (2, Request.predict({"text": "great " * 5000})),
+    (2, Request.predict({"texts": [1, None]})),
+    (2, Request("POST", "/predict", json.dumps({"text": REVIEW}), "text/plain")),
+    (2, Request("GET", "/predict")),
+    (2, Request("GET", "/readyz")),
+    (1, Request("GET", "/metrics")),
+    (1, Request("GET", "/no-such-route")),
 ]
 
 
-async def soak(port: int, seconds: float, seed: int) -> dict[int, int]:
-    """Answers by status code over `seconds` of traffic from CLIENTS clients."""
-    rng = random.Random(seed)
-    weights = [entry[0] for entry in MIX]
-    statuses: dict[int, int] = {}
-    deadline = time.perf_counter() + seconds
-
-    async def client() -> None:
-        connection = Connection(port)
-        try:
-            while time.perf_counter() < deadline:
-                _, method, path, body, content_type = rng.choices(MIX, weights)[0]
-                status, _ = await connection.request(method, path, body.encode(), content_type)
-                statuses[status] = statuses.get(status, 0) + 1
-        finally:
-            connection.close()
-
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
-    return statuses
+def weighted(mix: list[tuple[int, Request]]) -> list[Request]:
+    """Each request as many times as its weight, so that a uniform pick follows the weights."""
+    return [entry for weight, entry in mix for _ in range(weight)]
 
 
-def run(model_dir: Path, seconds: float, seed: int = 0) -> dict:
-    with service(model_dir, {}) as (port, pid):
-        asyncio.run(soak(port, WARM_UP_S, seed))
-        rss_start = memory_bytes(pid, "VmRSS")
-        statuses = asyncio.run(soak(port, seconds, seed + 1))
-        rss_end = memory_bytes(pid, "VmRSS")
+def run(model_dir: Path, seconds: float) -> dict:
+    requests = weighted(MIX)
+    with service(model_dir) as running:
+        run_wrk(running.url, requests, CONNECTIONS, WARM_UP_S, order="random")
+        rss_start = running.rss_bytes()
+        result = run_wrk(running.url, requests, CONNECTIONS, seconds, order="random")
+        rss_end = running.rss_bytes()
+    statuses = result["statuses"]
     return {
         "seconds": seconds,
-        "clients": CLIENTS,
-        "requests": sum(statuses.values()),
+        "connections": CONNECTIONS,
+        "requests": result["requests"],
         "statuses": dict(sorted(statuses.items())),
+        "socket_errors": result["socket_errors"],
         "server_errors": sum(count for status, count in statuses.items() if status >= 500),
         "rss_start_bytes": rss_start,
         "rss_end_bytes": rss_end,
@@ -91,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     result = run(arguments.model_dir, arguments.seconds)
     arguments.output.write_text(json.dumps(result, indent=2) + "\n")
     sys.stdout.write(
-        f"{result['requests']:,} requests in {result['seconds']:.0f} s from {CLIENTS} clients; "
-        f"statuses {result['statuses']}; 5xx: {result['server_errors']}; "
+        f"{result['requests']:,} requests in {result['seconds']:.0f} s from {CONNECTIONS} connections; "
+        f"statuses {result['statuses']}; socket errors {result['socket_errors']}; 5xx: {result['server_errors']}; "
         f"RSS {result['rss_start_bytes'] / 2**20:.0f} MiB -> {result['rss_end_bytes'] / 2**20:.0f} MiB "
         f"({result['rss_growth']:+.1%})\nwritten to {arguments.output}\n"
     )

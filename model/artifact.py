@@ -65,6 +65,14 @@ EXPLAIN_SIGNATURE_DESCRIPTION = {
         OUTPUT_TRUNCATED: "bool[batch, tokens]",
     },
 }
+# serving_default in two halves, for a server that compiles the numeric half (with XLA) on shapes of
+# its choosing: the string ops (standardisation, vocabulary, truncation, padding to the longest text)
+# in one, token ids to probabilities in the other. Chained, they compute what serving_default does.
+# Versions exported before these existed lack them; serving_default alone is the contract.
+TOKENIZE_SIGNATURE = "tokenize"
+OUTPUT_TOKEN_IDS = "token_ids"
+SCORE_TOKENS_SIGNATURE = "score_token_ids"
+INPUT_TOKEN_IDS = "token_ids"
 
 
 class VersionNotFoundError(LookupError):

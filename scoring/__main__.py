@@ -74,12 +74,12 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-def load_model(folder: Path, batch_size: int) -> Model:
+def load_model(folder: Path) -> Model:
     """The version in `folder`, loaded once; a folder that is not a loadable model is a ScoringError."""
     from app.model_store import ModelLoadError, load_version
 
     try:
-        return load_version(folder, length_group_size=batch_size)
+        return load_version(folder)
     except ModelLoadError as error:
         raise ScoringError(str(error)) from error
 
@@ -103,7 +103,7 @@ def run(arguments: argparse.Namespace) -> None:
         )
         check_files(job)
         # Loaded once here as well, so that a folder that is no model fails in one line, not in the actors.
-        load_model(folder, arguments.batch_size)
+        load_model(folder)
         score_with_ray(job)
         return
     from scoring.local import check_columns, score_file
@@ -116,7 +116,7 @@ def run(arguments: argparse.Namespace) -> None:
         output = Path(arguments.output)
         check_output(output)
         folder = version_folder(model_dir, arguments.version)
-        model = load_model(folder, arguments.batch_size)
+        model = load_model(folder)
         score_file(reader, output, arguments.text_column, model, arguments.batch_size, arguments.column_prefix)
 
 

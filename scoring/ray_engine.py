@@ -81,7 +81,7 @@ class BatchScorer:
         # The version is the folder's name, so the copy keeps it.
         folder = Path(self.model_copy.name) / str(version)
         unpack_folder(model_files, folder)
-        self.model = load_version(folder, length_group_size=batch_size)
+        self.model = load_version(folder)
         self.text_column = text_column
         self.batch_size = batch_size
         self.prefix = prefix

@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Services started by the tests (in-process or as processes) compile two XLA shapes for the tiny
+# model (its sequence length, at batch 1 and at MAX_BATCH_SIZE) rather than every default bucket.
+os.environ.setdefault("XLA_LENGTH_BUCKETS", "[]")
+os.environ.setdefault("XLA_BATCH_BUCKETS", "[1]")
 
 from model.config import ModelConfig  # noqa: E402
 from tests.imdb_fixture import write_aclimdb  # noqa: E402

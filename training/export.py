@@ -14,16 +14,20 @@ from model.artifact import (
     EXPLAIN_SIGNATURE_DESCRIPTION,
     EXPLAIN_SIGNATURE_NAME,
     INPUT_TEXTS,
+    INPUT_TOKEN_IDS,
     OUTPUT_ATTRIBUTION,
     OUTPUT_KNOWN_TOKENS,
     OUTPUT_PROBABILITY,
     OUTPUT_TOKEN_COUNT,
     OUTPUT_TOKEN_END,
+    OUTPUT_TOKEN_IDS,
     OUTPUT_TOKEN_START,
     OUTPUT_TOKENS,
     OUTPUT_TRUNCATED,
+    SCORE_TOKENS_SIGNATURE,
     SIGNATURE_DESCRIPTION,
     STAGING_PREFIX,
+    TOKENIZE_SIGNATURE,
     next_version,
     write_metadata,
 )
@@ -167,6 +171,33 @@ def _padded_offsets(offsets: tf.RaggedTensor, width: tf.Tensor) -> tf.Tensor:
     return tf.pad(dense, [[0, 0], [0, width - tf.shape(dense)[1]]], constant_values=-1)
 
 
+def tokenize_function(
+    vectorizer: keras.layers.TextVectorization, config: ModelConfig
+) -> tf.types.experimental.PolymorphicFunction:
+    """The string half of `serve`: raw texts in; padded token ids and the count of known words out."""
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name=INPUT_TEXTS)])
+    def tokenize(texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        token_ids = pad(truncate(vectorizer(texts), config))
+        return {
+            OUTPUT_TOKEN_IDS: token_ids,
+            OUTPUT_KNOWN_TOKENS: tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),
+        }
+
+    return tokenize
+
+
+def score_function(model: keras.Model, temperature: float) -> tf.types.experimental.PolymorphicFunction:
+    """The numeric half of `serve`: padded token ids (0 is padding, masked) in; probabilities out."""
+    temperature = tf.constant(temperature, dtype=tf.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None, None], dtype=tf.int64, name=INPUT_TOKEN_IDS)])
+    def score_token_ids(token_ids: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {OUTPUT_PROBABILITY: tf.sigmoid(model(token_ids, training=False) / temperature)}
+
+    return score_token_ids
+
+
 def write_savedmodel(
     directory: Path,
     model: keras.Model,
@@ -174,13 +205,15 @@ def write_savedmodel(
     config: ModelConfig,
     temperature: float,
 ) -> None:
-    """Export with `serving_default` (the first endpoint) and `explain` as signatures, loadable with
-    plain tf.saved_model.load."""
+    """Export with `serving_default` (the first endpoint), loadable with plain tf.saved_model.load;
+    beside it `explain`, and serving_default's two halves for servers that compile the numeric one."""
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.track(vectorizer)
     archive.add_endpoint("serve", serving_function(model, vectorizer, config, temperature))
     archive.add_endpoint(EXPLAIN_SIGNATURE_NAME, explain_function(model, vectorizer, config, temperature))
+    archive.add_endpoint(TOKENIZE_SIGNATURE, tokenize_function(vectorizer, config))
+    archive.add_endpoint(SCORE_TOKENS_SIGNATURE, score_function(model, temperature))
     archive.write_out(str(directory), verbose=False)
 
 

@@ -60,20 +60,37 @@ def test_concurrent_requests_each_get_their_own_answers(client):
     texts = [("wonderful " * (n % 5 + 1)) + ("awful " * (n % 3)) for n in range(24)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda text: client.post("/predict", json={"text": text}).json(), texts))
-    alone = []
-    for start in range(0, len(texts), MAX_ITEMS):
-        alone += client.post("/predict", json={"texts": texts[start : start + MAX_ITEMS]}).json()["predictions"]
-    assert len(answers) == len(alone) == 24
-    for answer, expected in zip(answers, alone, strict=True):
-        assert answer["predictions"][0]["positive_probability"] == pytest.approx(
-            expected["positive_probability"], abs=1e-5
-        )
+    chunks = [texts[start : start + MAX_ITEMS] for start in range(0, len(texts), MAX_ITEMS)]
+    expected = [
+        prediction["positive_probability"]
+        for chunk in chunks
+        for prediction in client.post("/predict", json={"texts": chunk}).json()["predictions"]
+    ]
+    assert len(answers) == len(expected) == len(texts)
+    got = [answer["predictions"][0]["positive_probability"] for answer in answers]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
-def test_no_known_words_points_at_the_offending_text(client):
-    answer = client.post("/predict", json={"texts": ["great", "🎬🍿", "superb"]})
-    assert answer.status_code == 422
-    assert [item["loc"] for item in answer.json()["detail"]] == [["body", "texts", 1]]
+def test_a_text_without_known_words_gets_an_error_in_place_and_the_others_are_answered(client, tiny_version: Path):
+    texts = ["wonderful superb film", "🎬🍿", "awful boring film", "?!..."]
+    answer = client.post("/predict", json={"texts": texts})
+    assert answer.status_code == 200
+    predictions = answer.json()["predictions"]
+    assert len(predictions) == len(texts)
+    for index in (1, 3):
+        assert set(predictions[index]) == {"index", "error"}
+        assert predictions[index]["index"] == index
+        assert predictions[index]["error"]["type"] == "no_known_words"
+        assert predictions[index]["error"]["message"]
+    judged = [predictions[0]["positive_probability"], predictions[2]["positive_probability"]]
+    np.testing.assert_allclose(judged, direct_probabilities(tiny_version, [texts[0], texts[2]]), atol=1e-5)
+
+
+def test_a_single_text_without_known_words_is_answered_in_the_same_shape(client):
+    answer = client.post("/predict", json={"text": "🎬🍿"})
+    assert answer.status_code == 200
+    assert answer.json()["predictions"] == [client.post("/predict", json={"texts": ["🎬🍿"]}).json()["predictions"][0]]
+    assert answer.json()["predictions"][0]["index"] == 0
 
 
 def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(client):
@@ -119,6 +136,10 @@ def test_openapi_documents_the_configured_limits_and_both_request_shapes(client)
     assert texts["items"]["maxLength"] == MAX_CHARS
     assert schemas["PredictText"]["required"] == ["text"]
     assert schemas["PredictTexts"]["additionalProperties"] is False
+    # Each entry of an answer is a prediction or, for a text that cannot be judged, an error.
+    entries = schemas["PredictResponse"]["properties"]["predictions"]["items"]["anyOf"]
+    assert [entry["$ref"].rsplit("/", 1)[1] for entry in entries] == ["Prediction", "PredictionError"]
+    assert schemas["ItemError"]["properties"]["type"]["const"] == "no_known_words"
 
 
 def test_error_locations_name_the_fields_as_the_client_wrote_them(client):

@@ -1,11 +1,15 @@
 """Loading a version, and cutting a batch into model calls of texts of similar length."""
 
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
-from app.model_store import load_version
-from model.grouping import length_groups
+from app.model_store import Buckets, CompiledForward, load_version
+from model.artifact import METADATA_FILE, SIGNATURE_NAME
+from model.grouping import in_length_groups, length_groups
 
 
 def test_length_groups_sort_by_length_and_split_evenly():
@@ -33,9 +37,55 @@ def test_grouped_calls_give_every_text_its_own_score_in_input_order(tiny_version
         "bad bad bad",
         "the plot was slow but the ending great",
     ]
-    whole = load_version(tiny_version, length_group_size=0).predict(texts)
-    grouped = load_version(tiny_version, length_group_size=2).predict(texts)
+    model = load_version(tiny_version)
+    calls: list[int] = []
+
+    def counted(batch: list[str]):
+        calls.append(len(batch))
+        return model.predict(batch)
+
+    whole = model.predict(texts)
+    grouped = in_length_groups(counted, group_size=2)(texts)
+    assert len(calls) == 4 and max(calls) <= 2 and sum(calls) == len(texts)
     assert [score.known_token_count for score in grouped] == [score.known_token_count for score in whole]
     for alone, in_groups in zip(whole, grouped, strict=True):
         assert in_groups.positive_probability == pytest.approx(alone.positive_probability, abs=1e-5)
     assert len({round(score.positive_probability, 6) for score in whole}) > 1
+
+
+SCORED = [
+    "wonderful superb film",
+    "awful boring dull film " * 30,  # Longer than the tiny model's 48 tokens: truncated, as exported.
+    "🎬🍿 ?!",  # No known word.
+    "the plot was great but the acting awful",
+    "fine",
+] * 15
+
+
+def test_the_xla_forward_scores_as_the_plain_savedmodel_and_compiles_nothing_after_loading(tiny_version: Path):
+    compiled = load_version(tiny_version, Buckets(lengths=(4, 16), batch_sizes=(1, 4, 16)))
+    assert isinstance(compiled.forward, CompiledForward)
+    shapes = compiled.forward.compiled_shapes()
+    assert len(shapes) == 3 * 3
+    plain = tf.saved_model.load(str(tiny_version)).signatures[SIGNATURE_NAME]
+    # Batches of one, of sizes between buckets, and larger than the largest bucket (cut in calls).
+    for size in (1, 3, 16, 23, len(SCORED)):
+        batch = SCORED[:size]
+        expected = plain(texts=tf.constant(batch))
+        scores = compiled.predict(batch)
+        got = [score.positive_probability for score in scores]
+        np.testing.assert_allclose(got, expected["positive_probability"].numpy(), atol=1e-4)
+        assert [score.known_token_count for score in scores] == expected["known_token_count"].numpy().tolist()
+    assert compiled.forward.compiled_shapes() == shapes
+
+
+def test_a_version_without_the_halves_is_served_by_serving_default(tiny_version: Path, tmp_path: Path):
+    # An older export: serving_default alone.
+    loaded = tf.saved_model.load(str(tiny_version))
+    older = tmp_path / "1"
+    tf.saved_model.save(loaded, str(older), signatures={SIGNATURE_NAME: loaded.signatures[SIGNATURE_NAME]})
+    shutil.copy(tiny_version / METADATA_FILE, older / METADATA_FILE)
+    model = load_version(older, Buckets(lengths=(16,), batch_sizes=(4,)))
+    assert not isinstance(model.forward, CompiledForward)
+    expected = load_version(tiny_version).predict(SCORED[:5])
+    assert model.predict(SCORED[:5]) == expected

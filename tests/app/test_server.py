@@ -2,11 +2,7 @@
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,40 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.harness import HOST, RunningService, service
+
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(model_dir: Path, **environment: str) -> tuple[str, subprocess.Popen]:
-    port = free_port()
-    env = {**os.environ, "MODEL_DIR": str(model_dir), "HOST": "127.0.0.1", "PORT": str(port), **environment}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return base_url, process
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    process.kill()
-    pytest.fail(f"the server did not become ready:\n{process.stdout.read()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
 def server(tiny_model_dir: Path) -> Iterator[str]:
-    base_url, process = start_server(tiny_model_dir)
-    yield base_url
-    process.kill()
-    process.wait(timeout=30)
+    with service(tiny_model_dir) as running:
+        yield running.url
 
 
 def test_the_real_server_answers_predict_over_http(server):
@@ -72,10 +43,13 @@ def queue_depth(base_url: str) -> float:
 
 
 async def send_then_read(port: int, bodies: list[bytes], after_sending) -> list[tuple[int, dict]]:
-    """Write every request on its own connection, call `after_sending`, then read every answer."""
-    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in bodies]
+    """Write every request on its own connection, call `after_sending`, then read every answer.
+
+    Raw sockets on purpose: every request must be on the wire before the signal, which a client
+    that sends and waits in one call cannot promise."""
+    connections = [await asyncio.open_connection(HOST, port) for _ in bodies]
     for (_, writer), body in zip(connections, bodies, strict=True):
-        head = "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        head = f"POST /predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
         writer.write(f"{head}Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
         await writer.drain()
     await asyncio.to_thread(after_sending)
@@ -88,20 +62,27 @@ async def send_then_read(port: int, bodies: list[bytes], after_sending) -> list[
     return answers
 
 
-def test_sigterm_answers_every_queued_request_then_exits_0(tiny_model_dir: Path):
+def test_sigterm_answers_every_queued_request_then_exits_0(tiny_model_dir: Path, tmp_path: Path):
     # One text per model call makes 12 requests of 64 texts (within the queue limit) seconds of work.
-    base_url, process = start_server(tiny_model_dir, MAX_BATCH_SIZE="1", SHUTDOWN_TIMEOUT_S="60")
-    port = int(base_url.rsplit(":", 1)[1])
-    bodies = [json.dumps({"texts": [f"wonderful film number {n} {i}" for i in range(64)]}).encode() for n in range(12)]
+    log = tmp_path / "service.log"
+    with (
+        log.open("w") as output,
+        service(
+            tiny_model_dir, {"MAX_BATCH_SIZE": "1", "SHUTDOWN_TIMEOUT_S": "60", "LOG_LEVEL": "info"}, output=output
+        ) as running,
+    ):
+        bodies = [
+            json.dumps({"texts": [f"wonderful film number {n} {i}" for i in range(64)]}).encode() for n in range(12)
+        ]
 
-    def terminate_once_queued() -> None:
-        deadline = time.monotonic() + 30
-        while queue_depth(base_url) < 64 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
+        def terminate_once_queued(running: RunningService = running) -> None:
+            deadline = time.monotonic() + 30
+            while queue_depth(running.url) < 64 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            running.process.send_signal(signal.SIGTERM)
 
-    answers = asyncio.run(send_then_read(port, bodies, terminate_once_queued))
-    assert process.wait(timeout=90) == 0
+        answers = asyncio.run(send_then_read(running.port, bodies, terminate_once_queued))
+        assert running.process.wait(timeout=90) == 0
     assert [status for status, _ in answers] == [200] * 12
     assert all(len(payload["predictions"]) == 64 for _, payload in answers)
-    assert "Application shutdown complete" in process.stdout.read()
+    assert "Application shutdown complete" in log.read_text()

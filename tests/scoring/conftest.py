@@ -53,4 +53,4 @@ def read_rows(path: Path, suffix: str | None = None) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_version: Path) -> LoadedModel:
-    return load_version(tiny_version, length_group_size=2)
+    return load_version(tiny_version)
