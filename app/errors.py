@@ -1,16 +1,19 @@
 """Map domain exceptions to HTTP answers with a JSON body; clients never see a traceback."""
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.batching import BatcherClosedError, BatchTimeoutError, QueueFullError
 from app.prediction import NoKnownWordsError, UnlocatedTokensError
 from app.schemas import client_location
 
 logger = logging.getLogger(__name__)
+ErrorT = TypeVar("ErrorT", bound=Exception)
 
 # Seconds a client told the queue is full should wait; a batch takes well under a second.
 RETRY_AFTER_S = "1"
@@ -85,14 +88,20 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=500, content={"detail": "internal server error"})
 
 
+def _on(app: FastAPI, error_type: type[ErrorT], handler: Callable[[Request, ErrorT], Response]) -> None:
+    # Starlette types every handler as taking any Exception; this keeps each handler's own type checked.
+    app.add_exception_handler(error_type, cast(Callable[[Request, Exception], Response], handler))
+
+
 def register_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(ModelNotReadyError, _not_ready)
-    app.add_exception_handler(UnsupportedMediaTypeError, _unsupported_media_type)
-    app.add_exception_handler(UnauthorizedError, _unauthorized)
-    app.add_exception_handler(BatcherClosedError, _not_ready)
-    app.add_exception_handler(QueueFullError, _queue_full)
-    app.add_exception_handler(BatchTimeoutError, _timed_out)
-    app.add_exception_handler(ExplanationUnavailableError, _explanation_unavailable)
-    app.add_exception_handler(UnlocatedTokensError, _unlocated_tokens)
-    app.add_exception_handler(Exception, _unexpected)
+    _on(app, RequestValidationError, _validation_error)
+    _on(app, NoKnownWordsError, _no_known_words)
+    _on(app, ModelNotReadyError, _not_ready)
+    _on(app, UnsupportedMediaTypeError, _unsupported_media_type)
+    _on(app, UnauthorizedError, _unauthorized)
+    _on(app, BatcherClosedError, _not_ready)
+    _on(app, QueueFullError, _queue_full)
+    _on(app, BatchTimeoutError, _timed_out)
+    _on(app, ExplanationUnavailableError, _explanation_unavailable)
+    _on(app, UnlocatedTokensError, _unlocated_tokens)
+    _on(app, Exception, _unexpected)

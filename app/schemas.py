@@ -4,6 +4,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Body
+from fastapi.openapi.models import Example
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, create_model
 
 # At least one character that is not whitespace; stated in the schema, checked by _not_blank.
@@ -23,7 +24,7 @@ class _Strict(BaseModel):
 
 _SHAPES = ("many", "one")
 
-_EXAMPLES = {
+_EXAMPLES: dict[str, Example] = {
     "texts": {"value": {"texts": ["A moving, beautifully acted film.", "Two hours I will never get back."]}},
     "text": {"value": {"text": "Surprisingly good."}},
 }
@@ -69,7 +70,9 @@ def build_predict_request(max_items: int, max_chars: int) -> Any:
     ]
 
 
-_EXPLAIN_EXAMPLES = {"contrast": {"value": {"text": "The plot was predictable, but the acting saved it."}}}
+_EXPLAIN_EXAMPLES: dict[str, Example] = {
+    "contrast": {"value": {"text": "The plot was predictable, but the acting saved it."}}
+}
 
 
 def build_explain_request(max_chars: int) -> Any:
@@ -85,7 +88,9 @@ def build_explain_request(max_chars: int) -> Any:
 
 
 def texts_of(body: BaseModel) -> list[str]:
-    return body.texts if hasattr(body, "texts") else [body.text]
+    """The texts of a /predict or /explain body, whichever shape it has."""
+    fields = vars(body)
+    return fields["texts"] if "texts" in fields else [fields["text"]]
 
 
 class Prediction(BaseModel):

@@ -7,13 +7,12 @@ Faithfulness: on `--reviews` random IMDB test reviews, the 5 tokens with the lar
 towards the predicted label are deleted, and so are 5 random read tokens (5 draws); the script
 prints the mean move of the probability towards the other label for each, and their ratio. Cost:
 the review of median length in the test split is explained in-process and through the real
-service (`python -m app` on 127.0.0.1) by 1 client and by 4 concurrent clients, and the script
+service (`python -m app` on 127.0.0.1) under wrk with 1 and with 4 connections, and the script
 prints the latency percentiles. Without a local IMDB copy it measures the cost alone, on a
 generated text of IMDB's median length.
 """
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -23,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.serving import Connection, review_texts, service
+from benchmarks.harness import RunningService, service
+from benchmarks.load import Request, run_wrk
+from benchmarks.serving import review_texts
 
 logger = logging.getLogger("benchmarks.explain")
 CONCURRENCIES = (1, 4)
@@ -61,34 +62,17 @@ def in_process_latency(explain, text: str, repeats: int) -> dict:
     return percentiles(latencies)
 
 
-async def http_latency(port: int, text: str, concurrency: int, requests: int) -> dict:
-    body = json.dumps({"text": text}).encode()
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    sent = 0
-
-    async def client() -> None:
-        nonlocal sent
-        connection = Connection(port)
-        try:
-            while sent < requests:
-                sent += 1
-                started = time.perf_counter()
-                status, _ = await connection.request("POST", "/explain", body)
-                latencies.append(time.perf_counter() - started)
-                statuses[status] = statuses.get(status, 0) + 1
-        finally:
-            connection.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
+def http_latency(running: RunningService, text: str, connections: int, seconds: float) -> dict:
+    """/explain of `text` from `connections` wrk connections for `seconds`: rate, latencies, statuses."""
+    result = run_wrk(running.url, [Request("POST", "/explain", json.dumps({"text": text}))], connections, seconds)
+    answered = sum(result["statuses"].values())
+    latency = result["latency_us"]
     return {
-        "concurrency": concurrency,
-        "requests": len(latencies),
-        "statuses": statuses,
-        "explanations_per_s": len(latencies) / elapsed,
-        **percentiles(latencies),
+        "concurrency": connections,
+        "requests": answered,
+        "statuses": result["statuses"],
+        "explanations_per_s": answered / (result["duration_us"] / 1e6),
+        **{f"p{q}_s": latency[f"p{q}"] / 1e6 for q in (50, 90, 99)},
     }
 
 
@@ -98,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
     parser.add_argument("--model-dir", type=Path, default=Path(os.environ.get("MODEL_DIR", "artifacts/sentiment")))
     parser.add_argument("--reviews", type=int, default=200, help="test reviews for the deletion figure")
-    parser.add_argument("--requests", type=int, default=60, help="/explain requests per concurrency level")
+    parser.add_argument("--seconds", type=float, default=10, help="seconds of wrk load per number of clients")
     parser.add_argument("--output", type=Path, default=Path("bench-explain-results.json"))
     parser.add_argument("--seed", type=int, default=0)
     arguments = parser.parse_args(argv)
@@ -135,11 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     tokens = int(explain(**{INPUT_TEXTS: tf.constant([text])})[OUTPUT_TOKEN_COUNT].numpy()[0])
     results["text"] = {"source": source, "characters": len(text), "tokens": tokens}
     results["in_process"] = in_process_latency(explain, text, repeats=20)
-    with service(arguments.model_dir, {}) as (port, _pid):
-        asyncio.run(http_latency(port, text, 1, 3))
-        results["http"] = [
-            asyncio.run(http_latency(port, text, concurrency, arguments.requests)) for concurrency in CONCURRENCIES
-        ]
+    with service(arguments.model_dir) as running:
+        results["http"] = [http_latency(running, text, clients, arguments.seconds) for clients in CONCURRENCIES]
     arguments.output.write_text(json.dumps(results, indent=2) + "\n")
     sys.stdout.write(report(results) + f"\nwritten to {arguments.output}\n")
     return 0
@@ -160,11 +141,11 @@ def report(results: dict) -> str:
     rows.append(
         f"in-process explain call: p50 {in_process['p50_s'] * 1000:.1f} ms, p95 {in_process['p95_s'] * 1000:.1f} ms"
     )
-    rows.append(f"{'clients':>7} {'explained/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses")
+    rows.append(f"{'clients':>7} {'explained/s':>11} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}  statuses (wrk)")
     for run in results["http"]:
         rows.append(
             f"{run['concurrency']:>7} {run['explanations_per_s']:>11.1f} {run['p50_s'] * 1000:>8.1f} "
-            f"{run['p95_s'] * 1000:>8.1f} {run['p99_s'] * 1000:>8.1f}  {run['statuses']}"
+            f"{run['p90_s'] * 1000:>8.1f} {run['p99_s'] * 1000:>8.1f}  {run['statuses']}"
         )
     return "\n".join(rows)
 

@@ -19,7 +19,7 @@ def test_a_short_benchmark_measures_faithfulness_and_latency_over_http(
 ):
     output = tmp_path / "bench-explain.json"
     arguments = ["--model-dir", str(tiny_model_dir), "--data-dir", str(aclimdb_dir), "--output", str(output)]
-    assert main([*arguments, "--reviews", "40", "--requests", "8"]) == 0
+    assert main([*arguments, "--reviews", "40", "--seconds", "2"]) == 0
     results = json.loads(output.read_text())
     assert results["deletion"]["texts"] >= 30
     assert results["deletion"]["ratio"] == pytest.approx(
@@ -27,5 +27,6 @@ def test_a_short_benchmark_measures_faithfulness_and_latency_over_http(
     )
     assert results["text"]["tokens"] > 0 and results["in_process"]["p50_s"] > 0
     assert [run["concurrency"] for run in results["http"]] == list(CONCURRENCIES)
-    assert all(run["statuses"] == {"200": 8} for run in results["http"])
+    assert all(set(run["statuses"]) == {"200"} and run["requests"] > 0 for run in results["http"])
+    assert all(run["p50_s"] <= run["p90_s"] <= run["p99_s"] for run in results["http"])
     assert "test reviews" in report(results)

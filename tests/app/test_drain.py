@@ -7,15 +7,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app.test_server import start_server
+from benchmarks.harness import service
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 DELAY_S = 3.0
 
 
-def test_sigterm_first_turns_readyz_to_503_and_keeps_serving_for_the_delay_then_exits_0(tiny_model_dir: Path):
-    base_url, process = start_server(tiny_model_dir, SHUTDOWN_DELAY_S=str(DELAY_S))
-    try:
+def test_sigterm_first_turns_readyz_to_503_and_keeps_serving_for_the_delay_then_exits_0(
+    tiny_model_dir: Path, tmp_path: Path
+):
+    environment = {"SHUTDOWN_DELAY_S": str(DELAY_S), "LOG_LEVEL": "info"}
+    log = tmp_path / "service.log"
+    with log.open("w") as output, service(tiny_model_dir, environment, output) as running:
+        base_url, process = running.url, running.process
         assert httpx.get(f"{base_url}/readyz", timeout=5).status_code == 200
         process.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
@@ -29,7 +33,4 @@ def test_sigterm_first_turns_readyz_to_503_and_keeps_serving_for_the_delay_then_
         assert time.monotonic() - signalled < DELAY_S, "the checks above took longer than the delay"
         assert process.wait(timeout=60) == 0
         assert time.monotonic() - signalled >= DELAY_S
-    finally:
-        process.kill()
-        process.wait(timeout=30)
-    assert "Application shutdown complete" in process.stdout.read()
+    assert "Application shutdown complete" in log.read_text()

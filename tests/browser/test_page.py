@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.test_server import start_server
+from benchmarks.harness import service as running_service
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -43,10 +43,8 @@ def model_dir(request: pytest.FixtureRequest) -> Path:
 
 
 def serve(model_dir: Path, **environment: str) -> Iterator[str]:
-    base_url, process = start_server(model_dir, MODEL_POLL_INTERVAL_S="0", LOG_LEVEL="warning", **environment)
-    yield base_url
-    process.kill()
-    process.wait(timeout=30)
+    with running_service(model_dir, {"MODEL_POLL_INTERVAL_S": "0", **environment}) as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")
