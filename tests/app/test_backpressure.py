@@ -1,55 +1,68 @@
-"""Queue limits and time-outs over HTTP, with a real batcher around the real tiny model slowed down."""
+"""Queue limits and time-outs over HTTP: the service as the settings build it, around the real tiny
+model, whose calls a test holds back until it lets them go."""
 
-import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.batching import MicroBatcher
 from app.main import create_app
-from app.serving import ServingUnit
+from app.model_store import LoadedModel
 from app.settings import Settings
 
-
-def slow_client(model_dir: Path, **limits) -> TestClient:
-    return TestClient(create_app(Settings(model_dir=model_dir, max_batch_items=2, **limits)))
+BODY = {"text": "great film"}
 
 
-def slow_down(client: TestClient, delay_s: float, **batcher_options) -> MicroBatcher:
-    """Serve the same model through a batcher whose model calls take `delay_s` longer."""
-    model = client.app.state.slot.current.model
+@pytest.fixture
+def model_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """An open gate in front of every model call: clear it to hold calls back, set it to let them go.
 
-    def slow_predict(texts: list[str]):
-        time.sleep(delay_s)
-        return model.predict(texts)
+    It is put in place before the app is created, so the batcher that the settings build calls
+    through it; it starts open, so loading and warming up the model are not held back.
+    """
+    gate = threading.Event()
+    gate.set()
+    predict = LoadedModel.predict
 
-    batcher = MicroBatcher(slow_predict, max_batch_size=1, max_wait_s=0.0, **batcher_options)
-    client.portal.call(batcher.start)
-    old, client.app.state.slot.current = client.app.state.slot.current, ServingUnit(model, batcher)
-    client.portal.call(old.batcher.stop)
-    return batcher
+    def held_back(self: LoadedModel, texts: list[str]):
+        gate.wait(timeout=60)
+        return predict(self, texts)
 
-
-def test_a_full_queue_answers_503_with_retry_after(tiny_model_dir: Path):
-    with slow_client(tiny_model_dir, max_queue_items=2) as client:
-        batcher = slow_down(client, 0.3, max_queue_items=2)
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            answers = list(pool.map(lambda _: client.post("/predict", json={"text": "great film"}), range(6)))
-        client.portal.call(batcher.stop)
-    statuses = sorted(answer.status_code for answer in answers)
-    assert 200 in statuses and 503 in statuses
-    refused = next(answer for answer in answers if answer.status_code == 503)
-    assert refused.headers["retry-after"] == "1"
-    assert "busy" in refused.json()["detail"]
+    monkeypatch.setattr(LoadedModel, "predict", held_back)
+    yield gate
+    gate.set()
 
 
-def test_a_request_that_waits_too_long_answers_504(tiny_model_dir: Path):
-    with slow_client(tiny_model_dir) as client:
-        batcher = slow_down(client, 0.5, timeout_s=0.2)
-        answer = client.post("/predict", json={"text": "great film"})
-        client.portal.call(batcher.stop)
+def client_for(model_dir: Path, **settings) -> TestClient:
+    return TestClient(create_app(Settings(model_dir=model_dir, model_poll_interval_s=0, **settings)))
+
+
+def test_a_full_queue_answers_503_with_retry_after(tiny_model_dir: Path, model_calls: threading.Event):
+    limits = {"max_queue_items": 2, "max_batch_items": 2, "max_batch_size": 1}
+    with client_for(tiny_model_dir, **limits) as client, ThreadPoolExecutor(max_workers=6) as pool:
+        model_calls.clear()
+        answers = [pool.submit(client.post, "/predict", json=BODY) for _ in range(6)]
+        # One text is in the held model call and at most two wait in the queue: the others are
+        # refused at once, while the model call is still held.
+        done, _ = wait(answers, timeout=30, return_when="FIRST_COMPLETED")
+        assert done and all(answer.result().status_code == 503 for answer in done)
+        model_calls.set()
+        statuses = sorted(answer.result(timeout=30).status_code for answer in answers)
+    refused = [answer.result() for answer in answers if answer.result().status_code == 503]
+    assert set(statuses) == {200, 503}
+    assert 1 <= statuses.count(200) <= 3
+    assert all(answer.headers["retry-after"] == "1" and "busy" in answer.json()["detail"] for answer in refused)
+
+
+def test_a_request_that_waits_too_long_answers_504(tiny_model_dir: Path, model_calls: threading.Event):
+    with client_for(tiny_model_dir, request_timeout_s=0.2) as client:
+        model_calls.clear()
+        answer = client.post("/predict", json=BODY)
+        model_calls.set()
+        assert client.post("/predict", json=BODY).status_code == 200
     assert answer.status_code == 504
     assert "took too long" in answer.json()["detail"]
 

@@ -26,6 +26,40 @@ class RecordingPredict:
         return [2 * item for item in items]
 
 
+class GatedPredict(RecordingPredict):
+    """RecordingPredict whose every call announces itself and then waits until the test lets it finish,
+    so that a test decides what is queued while a batch runs, instead of racing sleeps."""
+
+    def __init__(self):
+        super().__init__()
+        self.entered = threading.Semaphore(0)
+        self.proceed = threading.Semaphore(0)
+
+    def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(list(items))
+        self.entered.release()
+        if not self.proceed.acquire(timeout=30):
+            raise TimeoutError("the test never let this batch finish")
+        if any(item < 0 for item in items):
+            raise ValueError("negative input")
+        return [2 * item for item in items]
+
+    async def next_call(self) -> None:
+        """Wait until a call of the batch function has started."""
+        assert await asyncio.to_thread(self.entered.acquire, timeout=30), "no batch started"
+
+    def finish(self, calls: int = 1) -> None:
+        for _ in range(calls):
+            self.proceed.release()
+
+
+async def queued(batcher: MicroBatcher, items: list[int]) -> asyncio.Task:
+    """Submit `items` in a task of their own and let it reach the queue."""
+    task = asyncio.create_task(batcher.submit(items))
+    await asyncio.sleep(0)
+    return task
+
+
 async def running(predict, max_batch_size: int = 8, max_wait_s: float = 0.01) -> MicroBatcher:
     batcher = MicroBatcher(predict, max_batch_size=max_batch_size, max_wait_s=max_wait_s)
     await batcher.start()
@@ -47,18 +81,19 @@ def test_results_come_back_in_order_for_each_caller():
 def test_concurrent_items_are_coalesced_but_never_beyond_the_max_batch_size():
     async def scenario():
         # While one batch runs, the others queue up and fill the next batches.
-        predict = RecordingPredict(delay_s=0.02)
+        predict = GatedPredict()
         batcher = await running(predict, max_batch_size=5)
-        await asyncio.gather(*(batcher.submit([n]) for n in range(23)))
+        first = await queued(batcher, [0])
+        await predict.next_call()
+        rest = [await queued(batcher, [n]) for n in range(1, 23)]
+        predict.finish(calls=23)
+        await asyncio.gather(first, *rest)
         await batcher.stop()
         return predict
 
     predict = asyncio.run(scenario())
-    sizes = [len(batch) for batch in predict.batches]
-    assert sum(sizes) == 23
-    assert max(sizes) == 5
-    assert len(sizes) < 23
-    assert sorted(item for batch in predict.batches for item in batch) == list(range(23))
+    assert [len(batch) for batch in predict.batches] == [1, 5, 5, 5, 5, 2]
+    assert [item for batch in predict.batches for item in batch] == list(range(23))
 
 
 def test_a_lone_item_never_waits_for_company():
@@ -80,6 +115,9 @@ async def later(batcher: MicroBatcher, item: int, delay_s: float) -> list[int]:
     return await batcher.submit([item])
 
 
+# The two tests below are about time itself (how long a batch waits for company), so they rest on
+# sleeps against the idle gap and the cap; they are slow tests for that reason.
+@pytest.mark.slow
 def test_under_load_a_batch_waits_for_as_many_items_as_recently_took_turns():
     async def scenario():
         predict = RecordingPredict()
@@ -101,6 +139,7 @@ def test_under_load_a_batch_waits_for_as_many_items_as_recently_took_turns():
     assert asyncio.run(scenario()) == [[1, 2, 3], [4, 5, 6], [7], [8]]
 
 
+@pytest.mark.slow
 def test_under_load_the_wait_is_capped_by_the_max_wait():
     async def scenario():
         predict = RecordingPredict()
@@ -121,14 +160,15 @@ def test_under_load_the_wait_is_capped_by_the_max_wait():
 
 def test_an_error_reaches_only_the_callers_of_its_batch():
     async def scenario():
-        predict = RecordingPredict(delay_s=0.05)
+        predict = GatedPredict()
         batcher = await running(predict, max_batch_size=2, max_wait_s=0.0)
-        first = asyncio.create_task(batcher.submit([1]))
-        await asyncio.sleep(0.01)  # The first batch is running; the next two items form the second.
-        failing = asyncio.create_task(batcher.submit([-1]))
-        sharing = asyncio.create_task(batcher.submit([5]))
-        await asyncio.sleep(0.01)
-        last = asyncio.create_task(batcher.submit([7]))
+        first = await queued(batcher, [1])
+        await predict.next_call()  # The first batch is running; the next two items form the second.
+        failing, sharing = await queued(batcher, [-1]), await queued(batcher, [5])
+        predict.finish()
+        await predict.next_call()
+        last = await queued(batcher, [7])
+        predict.finish(calls=3)
         results = await asyncio.gather(first, failing, sharing, last, return_exceptions=True)
         after = await batcher.submit([3])
         await batcher.stop()
@@ -178,15 +218,16 @@ def test_a_wrong_number_of_results_is_an_error_for_the_callers():
 
 def test_a_full_queue_refuses_new_items_until_it_drains():
     async def scenario():
-        batcher = MicroBatcher(RecordingPredict(delay_s=0.1), max_batch_size=2, max_wait_s=0.0, max_queue_items=3)
+        predict = GatedPredict()
+        batcher = MicroBatcher(predict, max_batch_size=2, max_wait_s=0.0, max_queue_items=3)
         await batcher.start()
-        running = asyncio.create_task(batcher.submit([1, 2]))
-        await asyncio.sleep(0.02)  # The first two items are in the model; the queue is empty again.
-        queued = asyncio.create_task(batcher.submit([3, 4, 5]))
-        await asyncio.sleep(0)
+        in_model = await queued(batcher, [1, 2])
+        await predict.next_call()  # The first two items are in the model; the queue is empty again.
+        waiting = await queued(batcher, [3, 4, 5])
         with pytest.raises(QueueFullError):
             await batcher.submit([6])
-        results = await asyncio.gather(running, queued)
+        predict.finish(calls=4)
+        results = await asyncio.gather(in_model, waiting)
         after = await batcher.submit([6])
         await batcher.stop()
         return results, after
@@ -198,16 +239,16 @@ def test_a_full_queue_refuses_new_items_until_it_drains():
 
 def test_a_caller_that_waits_too_long_gets_a_timeout_and_its_items_are_skipped():
     async def scenario():
-        predict = RecordingPredict(delay_s=0.2)
+        predict = GatedPredict()
         batcher = MicroBatcher(predict, max_batch_size=1, max_wait_s=0.0, timeout_s=0.1)
         await batcher.start()
-        first = asyncio.create_task(batcher.submit([1]))
-        await asyncio.sleep(0.01)
+        first = await queued(batcher, [1])
+        await predict.next_call()
         with pytest.raises(BatchTimeoutError):
-            await batcher.submit([2])  # Queued behind a 0.2 s batch, with a 0.1 s budget.
+            await batcher.submit([2])  # Queued behind a batch that is held, with a 0.1 s budget.
         with pytest.raises(BatchTimeoutError):
             await first
-        await asyncio.sleep(0.3)
+        predict.finish(calls=2)
         await batcher.stop()
         return predict.batches
 
