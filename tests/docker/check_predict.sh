@@ -24,6 +24,15 @@ for prediction in answer["predictions"]:
 print("predict check passed")
 PY
   curl -fsS "$url/readyz"; echo
+  # The shipped version explains too, and the page is served from inside the image.
+  answer=$(curl -fsS "$url/explain" -H 'content-type: application/json' -d '{"text": "A moving film."}')
+  python3 - "$answer" <<'PY'
+import json, sys
+answer = json.loads(sys.argv[1])
+assert [token["token"] for token in answer["tokens"]] == ["a", "moving", "film"], answer
+print("explain check passed")
+PY
+  curl -fsS "$url/" | grep -q "<html" && echo "page check passed"
 }
 
 check_predict "$BASE_URL"
