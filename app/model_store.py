@@ -17,19 +17,14 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from model import artifact
 from model.artifact import (
     EXPLAIN_SIGNATURE_NAME,
     INPUT_TEXTS,
     INPUT_TOKEN_IDS,
-    OUTPUT_ATTRIBUTION,
     OUTPUT_KNOWN_TOKENS,
     OUTPUT_PROBABILITY,
-    OUTPUT_TOKEN_COUNT,
-    OUTPUT_TOKEN_END,
     OUTPUT_TOKEN_IDS,
-    OUTPUT_TOKEN_START,
-    OUTPUT_TOKENS,
-    OUTPUT_TRUNCATED,
     SCORE_TOKENS_SIGNATURE,
     SIGNATURE_NAME,
     TOKENIZE_SIGNATURE,
@@ -224,13 +219,13 @@ class LoadedModel:
         }
         explanations = []
         for index in range(len(texts)):
-            count = int(outputs[OUTPUT_TOKEN_COUNT][index])
+            count = int(outputs[artifact.OUTPUT_TOKEN_COUNT][index])
             columns = (
-                outputs[OUTPUT_TOKENS][index][:count].tolist(),
-                outputs[OUTPUT_TOKEN_START][index][:count].tolist(),
-                outputs[OUTPUT_TOKEN_END][index][:count].tolist(),
-                outputs[OUTPUT_ATTRIBUTION][index][:count].tolist(),
-                outputs[OUTPUT_TRUNCATED][index][:count].tolist(),
+                outputs[artifact.OUTPUT_TOKENS][index][:count].tolist(),
+                outputs[artifact.OUTPUT_TOKEN_START][index][:count].tolist(),
+                outputs[artifact.OUTPUT_TOKEN_END][index][:count].tolist(),
+                outputs[artifact.OUTPUT_ATTRIBUTION][index][:count].tolist(),
+                outputs[artifact.OUTPUT_TRUNCATED][index][:count].tolist(),
             )
             tokens = [
                 TokenAttribution(token.decode("utf-8"), start, end, None if truncated else attribution, truncated)
