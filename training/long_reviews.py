@@ -156,12 +156,11 @@ def format_comparison(name: str, result: dict) -> str:
         f"LSTM steps over all reviews x{result['lstm_steps_ratio']:.2f}",
         f"{'reading':<10} {'accuracy':>9} {'correct':>8} {'log loss':>9} {'ECE':>7}",
     ]
-    for reading in ("head_tail", "windows"):
-        figures = result[reading]
-        rows.append(
-            f"{reading:<10} {figures['accuracy']:>9.4f} {figures['correct']:>8} "
-            f"{figures['log_loss']:>9.4f} {figures['ece']:>7.4f}"
-        )
+    columns = (("accuracy", ">9.4f"), ("correct", ">8"), ("log_loss", ">9.4f"), ("ece", ">7.4f"))
+    rows += [
+        f"{reading:<10} " + " ".join(format(result[reading][name], spec) for name, spec in columns)
+        for reading in ("head_tail", "windows")
+    ]
     return "\n".join(rows)
 
 
