@@ -25,6 +25,7 @@ import numpy as np
 from benchmarks.harness import RunningService, service
 from benchmarks.load import Request, run_wrk
 from benchmarks.serving import review_texts
+from model.artifact import configured_model_dir
 
 logger = logging.getLogger("benchmarks.explain")
 CONCURRENCIES = (1, 4)
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m benchmarks.explain", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
-    parser.add_argument("--model-dir", type=Path, default=Path(os.environ.get("MODEL_DIR", "artifacts/sentiment")))
+    parser.add_argument("--model-dir", type=Path, default=configured_model_dir())
     parser.add_argument("--reviews", type=int, default=200, help="test reviews for the deletion figure")
     parser.add_argument("--seconds", type=float, default=10, help="seconds of wrk load per number of clients")
     parser.add_argument("--output", type=Path, default=Path("bench-explain-results.json"))

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.artifact import configured_model_dir
+
 logger = logging.getLogger("benchmarks.scoring")
 CEILING_BATCH_SIZES = (32, 64, 128)
 SHORT_REVIEWS = [
@@ -154,7 +156,7 @@ def say(line: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scoring", description=__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", type=Path, default=Path("artifacts/sentiment"))
+    parser.add_argument("--model-dir", type=Path, default=configured_model_dir())
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
     parser.add_argument("--work-dir", type=Path, default=Path("runs/scoring-bench"))
     parser.add_argument("--batch-size", type=int, default=128, help="bulk scoring's most texts per model call")

@@ -30,6 +30,7 @@ import numpy as np
 
 from benchmarks.harness import RunningService, request, service
 from benchmarks.load import Request, ensure_wrk, run_wrk
+from model.artifact import configured_model_dir
 
 logger = logging.getLogger("benchmarks.serving")
 CONNECTIONS = (1, 8, 32, 64)
@@ -298,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.serving", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("IMDB_DATA_DIR") or None)
-    parser.add_argument("--model-dir", type=Path, default=Path(os.environ.get("MODEL_DIR", "artifacts/sentiment")))
+    parser.add_argument("--model-dir", type=Path, default=configured_model_dir())
     parser.add_argument("--seconds", type=float, default=10.0, help="wrk's duration at each level")
     parser.add_argument("--texts", type=int, default=CHECKED_TEXTS, help="reviews sent, and scored for the ceiling")
     parser.add_argument(

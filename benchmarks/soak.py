@@ -11,12 +11,12 @@ answers by status code and memory at start and end. Bounded in time; all traffic
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
 from benchmarks.harness import service
 from benchmarks.load import Request, run_wrk
+from model.artifact import configured_model_dir
 
 logger = logging.getLogger("benchmarks.soak")
 CONNECTIONS = 64
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600.0)
-    parser.add_argument("--model-dir", type=Path, default=Path(os.environ.get("MODEL_DIR", "artifacts/sentiment")))
+    parser.add_argument("--model-dir", type=Path, default=configured_model_dir())
     parser.add_argument("--output", type=Path, default=Path("soak-results.json"))
     arguments = parser.parse_args(argv)
     result = run(arguments.model_dir, arguments.seconds)

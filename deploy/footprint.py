@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.serving import Connection, load, memory_bytes, review_texts, service
 from deploy.versions import publish_copy
-from model.artifact import newest_version, version_of
+from model.artifact import configured_model_dir, newest_version, version_of
 
 logger = logging.getLogger("deploy.footprint")
 CLIENTS = 64
@@ -103,7 +103,7 @@ def report(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m deploy.footprint", description=__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", type=Path, default=Path(os.environ.get("MODEL_DIR", "artifacts/sentiment")))
+    parser.add_argument("--model-dir", type=Path, default=configured_model_dir())
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of load before and after the reload")
     arguments = parser.parse_args(argv)
     result = measure(arguments.model_dir, arguments.seconds)

@@ -13,6 +13,7 @@ folder whose name is no number, and renames that folder only once it is complete
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,12 @@ class VersionNotFoundError(LookupError):
 
 class MetadataError(ValueError):
     """A version's metadata.json cannot be read as a JSON object."""
+
+
+def configured_model_dir() -> Path:
+    """The model folder the benchmarks and tools default to: MODEL_DIR, as the service reads it, else
+    the default."""
+    return Path(os.environ.get("MODEL_DIR") or DEFAULT_MODEL_DIR)
 
 
 def is_version_name(name: str) -> bool:

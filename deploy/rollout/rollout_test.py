@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import shutil
 import signal
 import sys
@@ -41,7 +40,7 @@ from deploy.rollout.haproxy import RETRY_ON, HAProxy, HAProxyError
 from deploy.rollout.load import Answer, run_load
 from deploy.rollout.replicas import Replica, ReplicaError
 from deploy.versions import publish_copy
-from model.artifact import newest_version, version_of
+from model.artifact import configured_model_dir, newest_version, version_of
 
 logger = logging.getLogger("deploy.rollout")
 REPLICAS = 3
@@ -117,51 +116,44 @@ async def resent_since(haproxy: HAProxy, before: dict[str, int]) -> dict[str, in
     return {name: count - before[name] for name, count in (await haproxy.resends()).items()}
 
 
-async def replace(replica: Replica, watcher: StateWatcher, new_version: int) -> dict:
-    """SIGTERM a replica, wait for its exit, start its successor on the same port, wait until it serves."""
-    peak_rss = replica.peak_rss_bytes()
+async def restart(replica: Replica, watcher: StateWatcher, sig: signal.Signals, stop_timeout_s: float) -> dict:
+    """Stop a replica with `sig`, start its successor on the same port, wait until it serves and the
+    pool is whole again; when each of those happened, and what HAProxy resent meanwhile."""
     resends_before = await watcher.haproxy.resends()
-    terminated = time.monotonic()
-    exit_code = await replica.stop(signal.SIGTERM, SHUTDOWN_DELAY_S + SHUTDOWN_TIMEOUT_S + 15)
+    stopped = time.monotonic()
+    exit_code = await replica.stop(sig, stop_timeout_s)
     exited = time.monotonic()
     await replica.start()
     readiness = await replica.wait_ready(READY_TIMEOUT_S)
-    if readiness.version != new_version:
-        raise RolloutError(f"{replica.name} came back with version {readiness.version}, not {new_version}")
     whole = await watcher.wait_whole(POOL_TIMEOUT_S)
-    down = watcher.first_down(replica.name, terminated)
+    down = watcher.first_down(replica.name, stopped)
     return {
         "replica": replica.name,
         "exit_code": exit_code,
-        "peak_rss_bytes": peak_rss,
-        "terminated_s": terminated,
-        "exit_s": exited - terminated,
-        "out_of_pool_s": None if down is None else down - terminated,
-        "ready_s": readiness.ready_s - replica.started_s,
-        "back_in_pool_s": whole - readiness.ready_s,
-        "last_not_ready_s": readiness.last_not_ready_s,
+        "stopped_s": stopped,
+        "exit_s": exited - stopped,
         "exited_at_s": exited,
+        "out_of_pool_s": None if down is None else down - stopped,
+        "version": readiness.version,
+        "ready_s": readiness.ready_s - replica.started_s,
+        "last_not_ready_s": readiness.last_not_ready_s,
+        "back_in_pool_s": whole - readiness.ready_s,
+        "pool_whole_s": whole - stopped,
         "resent": await resent_since(watcher.haproxy, resends_before),
     }
+
+
+async def replace(replica: Replica, watcher: StateWatcher, new_version: int) -> dict:
+    """SIGTERM a replica, wait for its drained exit, and start its successor on the new version."""
+    peak_rss = replica.peak_rss_bytes()
+    step = await restart(replica, watcher, signal.SIGTERM, SHUTDOWN_DELAY_S + SHUTDOWN_TIMEOUT_S + 15)
+    if step["version"] != new_version:
+        raise RolloutError(f"{replica.name} came back with version {step['version']}, not {new_version}")
+    return {**step, "peak_rss_bytes": peak_rss}
 
 
 async def kill_and_restart(replica: Replica, watcher: StateWatcher) -> dict:
-    resends_before = await watcher.haproxy.resends()
-    killed = time.monotonic()
-    exit_code = await replica.stop(signal.SIGKILL, 10)
-    await replica.start()
-    readiness = await replica.wait_ready(READY_TIMEOUT_S)
-    whole = await watcher.wait_whole(POOL_TIMEOUT_S)
-    down = watcher.first_down(replica.name, killed)
-    return {
-        "replica": replica.name,
-        "exit_code": exit_code,
-        "killed_s": killed,
-        "out_of_pool_s": None if down is None else down - killed,
-        "ready_s": readiness.ready_s - replica.started_s,
-        "pool_whole_s": whole - killed,
-        "resent": await resent_since(watcher.haproxy, resends_before),
-    }
+    return await restart(replica, watcher, signal.SIGKILL, 10)
 
 
 async def run_steps(replicas: list[Replica], haproxy: HAProxy, model_dir: Path, arguments: argparse.Namespace) -> dict:
@@ -220,7 +212,7 @@ async def run_steps(replicas: list[Replica], haproxy: HAProxy, model_dir: Path, 
         first_new_not_ready_s=replacements[0]["last_not_ready_s"],
         last_old_exit_s=replacements[-1]["exited_at_s"],
     )
-    rollout_answers, kill_answers = split_at(answers, kill["killed_s"])
+    rollout_answers, kill_answers = split_at(answers, kill["stopped_s"])
     new_answers = [answer.received_s for answer in answers if answer.version == new_version]
     return {
         "replicas": len(replicas),
@@ -319,7 +311,7 @@ def report(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m deploy.rollout.rollout_test", description=__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", type=Path, default=Path(os.environ.get("MODEL_DIR", "artifacts/sentiment")))
+    parser.add_argument("--model-dir", type=Path, default=configured_model_dir())
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--settle-s", type=float, default=3.0, help="seconds of load before, between and after steps")
     parser.add_argument("--work-dir", type=Path, default=Path("runs/rollout"), help="replica and HAProxy logs")
