@@ -6,24 +6,24 @@
 The Kubernetes manifests size their startup probe and their resource requests and limits from these
 figures. It copies the newest version into a temporary model folder and starts the real service on
 it (`python -m app`, polling that folder every second), times the start until /readyz answers 200,
-then sends single reviews from 64 clients and reads the process's peak resident memory and CPU time.
+then sends single reviews from 64 wrk connections and reads the process's peak resident memory and CPU time.
 Then it writes a copy of the version under the next number, as a new version would arrive on a
 mounted volume, waits until the service serves it, loads it again and reads the peak once more: for
 a moment a reload holds two versions. Bounded in time; all traffic stays on loopback.
 """
 
 import argparse
-import asyncio
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.serving import Connection, load, memory_bytes, review_texts, service
+from benchmarks.harness import RunningService, request, service
+from benchmarks.load import Request, run_wrk
+from benchmarks.serving import review_texts
 from deploy.versions import publish_copy
 from model.artifact import configured_model_dir, newest_version, version_of
 
@@ -31,33 +31,23 @@ logger = logging.getLogger("deploy.footprint")
 CLIENTS = 64
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # After the command name: state is field 3 of proc(5), so utime (14) and stime (15) sit at 11 and 12.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def served_version(port: int) -> int | None:
-    connection = Connection(port)
-    try:
-        status, payload = await connection.request("GET", "/readyz")
-    finally:
-        connection.close()
+def served_version(running: RunningService) -> int | None:
+    status, payload = request(running.port, "GET", "/readyz")
     return json.loads(payload).get("model_version") if status == 200 else None
 
 
-def loaded(pid: int, port: int, texts: list[str], seconds: float) -> dict:
-    """Peak memory and CPU cores used while CLIENTS clients send single reviews for `seconds`."""
-    cpu_before, started = cpu_seconds(pid), time.monotonic()
-    run = asyncio.run(load(port, texts, CLIENTS, requests=10**9, max_seconds=seconds))
-    cores = (cpu_seconds(pid) - cpu_before) / (time.monotonic() - started)
+def loaded(running: RunningService, texts: list[str], seconds: float) -> dict:
+    """Peak memory and CPU cores used while wrk's CLIENTS connections send single reviews for `seconds`."""
+    cpu_before, started = running.cpu_seconds(), time.monotonic()
+    result = run_wrk(running.url, [Request.predict({"text": text}) for text in texts], CLIENTS, seconds)
+    cores = (running.cpu_seconds() - cpu_before) / (time.monotonic() - started)
+    answered = result["statuses"].get(200, 0)
     return {
-        "reviews_per_s": run["reviews_per_s"],
-        "errors": run["errors"],
+        "reviews_per_s": answered / (result["duration_us"] / 1e6),
+        "errors": sum(count for status, count in result["statuses"].items() if status != 200),
         "cpu_cores": cores,
-        "rss_bytes": memory_bytes(pid, "VmRSS"),
-        "peak_rss_bytes": memory_bytes(pid),
+        "rss_bytes": running.rss_bytes(),
+        "peak_rss_bytes": running.peak_rss_bytes(),
     }
 
 
@@ -68,18 +58,18 @@ def measure(model_dir: Path, seconds: float) -> dict:
         scratch_dir = Path(scratch)
         shutil.copytree(source, scratch_dir / source.name)
         started = time.monotonic()
-        with service(scratch_dir, {"MODEL_POLL_INTERVAL_S": "1"}) as (port, pid):
+        with service(scratch_dir, {"MODEL_POLL_INTERVAL_S": "1"}) as running:
             result = {"version": version_of(source), "ready_s": time.monotonic() - started}
-            result["ready_rss_bytes"] = memory_bytes(pid, "VmRSS")
-            result["under_load"] = loaded(pid, port, texts, seconds)
+            result["ready_rss_bytes"] = running.rss_bytes()
+            result["under_load"] = loaded(running, texts, seconds)
             new_version = version_of(publish_copy(source, scratch_dir))
             reload_started = time.monotonic()
-            while asyncio.run(served_version(port)) != new_version:
+            while served_version(running) != new_version:
                 if time.monotonic() - reload_started > 180:
                     raise RuntimeError(f"version {new_version} was not served within 180 s")
                 time.sleep(0.2)
             result["reload_s"] = time.monotonic() - reload_started
-            result["after_reload"] = loaded(pid, port, texts, seconds)
+            result["after_reload"] = loaded(running, texts, seconds)
     return result
 
 

@@ -34,7 +34,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks.serving import free_port
+from benchmarks.harness import free_port
 from deploy.rollout.checks import Timeline, failures, split_at, version_problems
 from deploy.rollout.haproxy import RETRY_ON, HAProxy, HAProxyError
 from deploy.rollout.load import Answer, run_load
