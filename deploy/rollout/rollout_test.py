@@ -309,7 +309,6 @@ def report(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m deploy.rollout.rollout_test", description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=configured_model_dir())
     parser.add_argument("--clients", type=int, default=64)
@@ -321,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("rollout-results.json"))
     parser.add_argument("--max-seconds", type=float, default=900.0, help="stop and fail after this long in all")
     arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         result = asyncio.run(asyncio.wait_for(rollout(arguments), arguments.max_seconds))
     except TimeoutError:
