@@ -23,32 +23,22 @@ class ServiceMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.batch_size = Histogram(
-            "sentiment_batch_size", "Texts per model call.", buckets=_BATCH_BUCKETS, registry=self.registry
-        )
+        self.batch_size = self._histogram("sentiment_batch_size", "Texts per model call.", _BATCH_BUCKETS)
         self.queue_depth = Gauge("sentiment_queue_depth", "Texts waiting for a model call.", registry=self.registry)
-        self.queue_wait_seconds = Histogram(
-            "sentiment_queue_wait_seconds",
-            "Time a text waits in the queue before its model call starts.",
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
+        self.queue_wait_seconds = self._histogram(
+            "sentiment_queue_wait_seconds", "Time a text waits in the queue before its model call starts."
         )
-        self.inference_seconds = Histogram(
-            "sentiment_inference_seconds",
-            "Duration of one model call.",
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
+        self.inference_seconds = self._histogram("sentiment_inference_seconds", "Duration of one model call.")
+        self.explain_seconds = self._histogram(
+            "sentiment_explain_seconds", "Duration of one call of the explain signature."
         )
-        self.explain_seconds = Histogram(
-            "sentiment_explain_seconds",
-            "Duration of one call of the explain signature.",
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.explain_batch_size = Histogram(
-            "sentiment_explain_batch_size", "Texts per explain call.", buckets=_BATCH_BUCKETS, registry=self.registry
+        self.explain_batch_size = self._histogram(
+            "sentiment_explain_batch_size", "Texts per explain call.", _BATCH_BUCKETS
         )
         self.model = Info("sentiment_model", "The model version being served.", registry=self.registry)
+
+    def _histogram(self, name: str, documentation: str, buckets: tuple[float, ...] = _LATENCY_BUCKETS) -> Histogram:
+        return Histogram(name, documentation, buckets=buckets, registry=self.registry)
 
     def observe_batch(self, stats: BatchStats) -> None:
         self.batch_size.observe(stats.size)
