@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.serving import CEILING_BATCH_SIZES, reviews_per_s
 from model.artifact import configured_model_dir
 
 logger = logging.getLogger("benchmarks.scoring")
-CEILING_BATCH_SIZES = (32, 64, 128)
 SHORT_REVIEWS = [
     "A moving, beautifully acted film.",
     "Two hours I will never get back.",
@@ -62,20 +62,13 @@ def write_short_reviews(path: Path, rows: int) -> None:
             pd.DataFrame({"id": numbers, "review": texts}).to_csv(handle, index=False, header=False)
 
 
-def ceiling_rate(signature, texts: list[str], batch_size: int) -> float:
-    import tensorflow as tf
-
-    started = time.perf_counter()
-    for start in range(0, len(texts), batch_size):
-        signature(texts=tf.constant(texts[start : start + batch_size]))
-    return len(texts) / (time.perf_counter() - started)
-
-
 def throughput(model_dir: Path, data_dir: Path, work_dir: Path, batch_size: int, chunk_rows: int, rounds: int) -> dict:
     """Every review scored by bulk scoring and by the plain signature at each batch size, in
     `rounds` turns of a slice each, so that drift in the machine's speed hits both alike."""
+    import tensorflow as tf
+
     from app.model_store import load_version
-    from model.artifact import newest_version
+    from model.artifact import INPUT_TEXTS, newest_version
     from scoring.local import score_file
     from scoring.readers import open_reader
 
@@ -83,6 +76,10 @@ def throughput(model_dir: Path, data_dir: Path, work_dir: Path, batch_size: int,
     reviews = write_test_reviews(data_dir, source)
     frame = pd.read_csv(source, dtype=str, keep_default_na=False)
     model = load_version(newest_version(model_dir))
+
+    def plain(batch: list[str]) -> object:
+        return model.signature(**{INPUT_TEXTS: tf.constant(batch)})
+
     ceiling_seconds = dict.fromkeys(CEILING_BATCH_SIZES, 0.0)
     bulk_seconds = 0.0
     round_ratios = []
@@ -99,7 +96,7 @@ def throughput(model_dir: Path, data_dir: Path, work_dir: Path, batch_size: int,
         # The bulk run goes first in odd turns and last in even ones.
         if turn % 2:
             bulk_seconds += (turn_bulk := bulk())
-        turn_ceiling = {size: len(texts) / ceiling_rate(model.signature, texts, size) for size in CEILING_BATCH_SIZES}
+        turn_ceiling = {size: len(texts) / reviews_per_s(plain, texts, size) for size in CEILING_BATCH_SIZES}
         if not turn % 2:
             bulk_seconds += (turn_bulk := bulk())
         for size, seconds in turn_ceiling.items():

@@ -27,16 +27,22 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from model.artifact import SIGNATURE_NAME, MetadataError, VersionNotFoundError, read_metadata, version_folder
+from model.artifact import (
+    INPUT_TEXTS,
+    SIGNATURE_NAME,
+    MetadataError,
+    VersionNotFoundError,
+    read_metadata,
+    version_folder,
+)
 from model.config import ModelConfig
-from model.text import build_vectorizer, windows
+from model.text import windows
 from training.calibration import log_loss
 from training.cli import run, version_parser
 from training.data import DataUnavailableError, ImdbData, Reviews, load_imdb
 from training.evaluate import Signature, predict_probabilities
-from training.export import write_savedmodel
 from training.metrics import classification_figures
-from training.reexport import model_config_of, restored_model, saved_vocabulary
+from training.reexport import export_again, model_config_of
 from training.split import split_validation
 from training.teacher import words
 
@@ -108,25 +114,21 @@ def windowed_export(source: Path, stride: int, folder: Path) -> Signature:
     """The version at `source` exported again into `folder` with windows every `stride` tokens."""
     metadata = read_metadata(source)
     config = dataclasses.replace(model_config_of(metadata), window_stride=stride)
-    loaded = tf.saved_model.load(str(source))
-    vectorizer = build_vectorizer(config)
-    vectorizer.set_vocabulary(saved_vocabulary(loaded))
-    vectorizer(tf.constant(["a"]))  # The first call builds the layer, which export requires.
-    write_savedmodel(folder, restored_model(loaded, config), vectorizer, config, metadata["temperature"])
+    export_again(tf.saved_model.load(str(source)), config, metadata["temperature"], folder)
     return tf.saved_model.load(str(folder)).signatures[SIGNATURE_NAME]
 
 
 def reviews_per_second(signature: Signature, texts: list[str]) -> float:
     started = time.perf_counter()
     for start in range(0, len(texts), _SPEED_BATCH):
-        signature(texts=tf.constant(texts[start : start + _SPEED_BATCH]))
+        signature(**{INPUT_TEXTS: tf.constant(texts[start : start + _SPEED_BATCH])})
     return len(texts) / (time.perf_counter() - started)
 
 
 def side_by_side_speed(head_tail: Signature, windowed: Signature, texts: list[str]) -> list[tuple[float, float]]:
     """Reviews per second of both exports, turn about, round after round (the machine's speed drifts)."""
     for signature in (head_tail, windowed):
-        signature(texts=tf.constant(texts[:_SPEED_BATCH]))
+        signature(**{INPUT_TEXTS: tf.constant(texts[:_SPEED_BATCH])})
     return [(reviews_per_second(head_tail, texts), reviews_per_second(windowed, texts)) for _ in range(_SPEED_ROUNDS)]
 
 

@@ -104,18 +104,22 @@ def largest_difference(old: tf.types.experimental.ConcreteFunction, new_folder: 
     return float(np.max(np.abs(before - after)))
 
 
-def reexport(source: Path, artifacts_dir: Path, tolerance: float = 1e-6) -> Path:
-    """Publish `source` again, exported with the current code, as the next version under `artifacts_dir`."""
-    metadata = read_metadata(source)
-    config = model_config_of(metadata)
-    loaded = tf.saved_model.load(str(source))
+def export_again(loaded: tf.Module, config: ModelConfig, temperature: float, folder: Path) -> None:
+    """Write the Keras model and vectorizer rebuilt from a loaded SavedModel into `folder`, exported
+    with the current code and `config` (which may change how the export reads texts)."""
     vectorizer = build_vectorizer(config)
     vectorizer.set_vocabulary(saved_vocabulary(loaded))
     vectorizer(tf.constant(CHECK_TEXTS))  # The first call builds the layer, which export requires.
-    model = restored_model(loaded, config)
+    write_savedmodel(folder, restored_model(loaded, config), vectorizer, config, temperature)
+
+
+def reexport(source: Path, artifacts_dir: Path, tolerance: float = 1e-6) -> Path:
+    """Publish `source` again, exported with the current code, as the next version under `artifacts_dir`."""
+    metadata = read_metadata(source)
+    loaded = tf.saved_model.load(str(source))
     staging = staging_directory(artifacts_dir)
     try:
-        write_savedmodel(staging, model, vectorizer, config, metadata["temperature"])
+        export_again(loaded, model_config_of(metadata), metadata["temperature"], staging)
         difference = largest_difference(loaded.signatures[SIGNATURE_NAME], staging)
         if difference > tolerance:
             raise ReexportError(f"the new export differs from version {metadata['version']} by {difference:.2e}")

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.harness import memory_bytes
 from deploy.rollout.load import HOST
 
 logger = logging.getLogger(__name__)
@@ -95,12 +96,7 @@ class Replica:
 
     def peak_rss_bytes(self) -> int:
         """The process's peak resident memory so far (VmHWM)."""
-        if self.process is None:
-            return 0
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        return 0
+        return 0 if self.process is None else memory_bytes(self.process.pid, "VmHWM")
 
     async def stop(self, signal_number: signal.Signals, timeout_s: float) -> int:
         """Send the signal and wait for the process to exit; its exit code (negative: killed by a signal)."""
