@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,8 +46,8 @@ class MicroBatcher(Generic[Item, Result]):
     """Queue items and run `predict` on batches of at most `max_batch_size` of them.
 
     A batch starts with the oldest queued item and takes whatever else is queued; under load it
-    waits at most `max_wait_s` for more (see `_next_batch`). `predict` runs on one worker thread,
-    off the event loop, so batches run one after the other while the next one fills up. When
+    waits at most `max_wait_s` for more (see `_next_batch`). `predict` runs on `workers` threads,
+    off the event loop: up to that many batches run at once, and the next one fills up meanwhile. When
     `predict` raises, only the callers whose items were in that batch get the error. At most
     `max_queue_items` items wait at once, and a caller waits at most `timeout_s` for its results.
     """
@@ -60,8 +61,12 @@ class MicroBatcher(Generic[Item, Result]):
         max_queue_items: int | None = None,
         timeout_s: float | None = None,
         on_batch: Callable[[BatchStats], None] | None = None,
+        workers: int = 1,
     ):
+        if workers < 1:
+            raise ValueError("a batcher needs at least one worker thread")
         self._predict = predict
+        self.workers = workers
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.idle_gap_s = idle_gap_s
@@ -71,8 +76,9 @@ class MicroBatcher(Generic[Item, Result]):
         self.timeout_s = timeout_s
         self._on_batch = on_batch
         self._queue: asyncio.Queue[_Pending[Item]] = asyncio.Queue()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="predict")
         self._worker: asyncio.Task | None = None
+        self._running: set[asyncio.Task] = set()
         self._closing = False
 
     @property
@@ -91,11 +97,24 @@ class MicroBatcher(Generic[Item, Result]):
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
             self._worker = None
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
         self._executor.shutdown(wait=True)
 
-    async def run_in_worker(self, function: Callable[[], object]) -> None:
-        """Run `function` on the thread that runs `predict` (to warm up what is set up per thread)."""
-        await asyncio.get_running_loop().run_in_executor(self._executor, function)
+    async def run_in_each_worker(self, function: Callable[[], object], timeout_s: float = 600.0) -> None:
+        """Run `function` once on every thread that runs `predict` (to warm up what TensorFlow sets
+        up per thread). Each run holds its thread until all have run, so no thread runs it twice."""
+        barrier = threading.Barrier(self.workers, timeout=timeout_s)
+
+        def run_then_wait() -> None:
+            try:
+                function()
+            finally:
+                barrier.wait()
+
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self._executor, run_then_wait) for _ in range(self.workers)))
 
     async def submit(self, items: Sequence[Item]) -> list[Result]:
         """Results for `items`, in their order."""
@@ -116,13 +135,21 @@ class MicroBatcher(Generic[Item, Result]):
             raise BatchTimeoutError(f"no answer within {self.timeout_s} s") from error
 
     async def _run_forever(self) -> None:
+        free_workers = asyncio.Semaphore(self.workers)
         while True:
+            await free_workers.acquire()
             batch = await self._next_batch()
-            try:
-                await self._run_batch(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+            task = asyncio.create_task(self._answer(batch, free_workers))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _answer(self, batch: list[_Pending[Item]], free_workers: asyncio.Semaphore) -> None:
+        try:
+            await self._run_batch(batch)
+        finally:
+            free_workers.release()
+            for _ in batch:
+                self._queue.task_done()
 
     async def _next_batch(self) -> list[_Pending[Item]]:
         """The oldest item and whatever else is queued; under load, also what keeps arriving.

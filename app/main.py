@@ -5,8 +5,8 @@ uvicorn --factory app.main:create_app      # or: python -m app, make serve
 
 import asyncio
 import contextlib
+import json
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,30 +14,72 @@ import tensorflow as tf
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Message
 
 from app.errors import register_error_handlers
 from app.metrics import RequestMetricsMiddleware, ServiceMetrics
 from app.middleware import BodySizeLimitMiddleware
+from app.model_store import WARM_UP_TEXTS
 from app.page import STATIC_DIR, STATIC_ROUTE
 from app.routes import build_router
 from app.serving import ModelSlot
-from app.settings import Settings
+from app.settings import Settings, usable_cores
 
 logger = logging.getLogger(__name__)
 
 
 def configure_threads(intra_op: int | None, inter_op: int | None) -> None:
-    """Size TensorFlow's thread pools (None: every core but one, and one); only possible before
-    TensorFlow runs its first op."""
+    """Size TensorFlow's thread pools (None: one thread per core); only possible before TensorFlow
+    runs its first op."""
     if intra_op is None:
-        intra_op = max(1, len(os.sched_getaffinity(0)) - 1)
+        intra_op = usable_cores()
     if inter_op is None:
-        inter_op = 1
+        inter_op = usable_cores()
     try:
         tf.config.threading.set_intra_op_parallelism_threads(intra_op)
         tf.config.threading.set_inter_op_parallelism_threads(inter_op)
     except RuntimeError as error:
         logger.warning("TensorFlow is already running, its thread settings stay as they are: %s", error)
+
+
+async def warm_up_predict(app: FastAPI, settings: Settings) -> None:
+    """Send one /predict through the application, in-process, before /readyz answers 200.
+
+    The first request of a route sets up its body parsing, dependencies and response, and the first
+    client would pay those few milliseconds. The request metrics count this request too.
+    """
+    body = json.dumps({"text": WARM_UP_TEXTS[1]}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if settings.api_key is not None:
+        headers.append((b"authorization", b"Bearer " + settings.api_key.get_secret_value().encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/predict",
+        "raw_path": b"/predict",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", settings.port),
+        "app": app,
+        "state": {},
+    }
+    statuses: list[int] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    if statuses != [200]:
+        logger.warning("the warm-up request to /predict was answered %s", statuses)
 
 
 @asynccontextmanager
@@ -46,6 +88,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     slot: ModelSlot = app.state.slot
     configure_threads(settings.tf_intra_op_threads, settings.tf_inter_op_threads)
     await slot.refresh()
+    if slot.current is not None:
+        await warm_up_predict(app, settings)
     if slot.current is None:
         logger.error(
             "no loadable model version under %s yet; /readyz answers 503 until one appears", settings.model_dir

@@ -9,7 +9,7 @@ from pathlib import Path
 from app.batching import MicroBatcher
 from app.metrics import ServiceMetrics
 from app.model_store import Buckets, LoadedModel, ModelLoadError, TextExplanation, TextScore, load_version
-from app.settings import Settings
+from app.settings import Settings, usable_cores
 from model.artifact import complete_versions, version_of
 from model.grouping import in_length_groups
 
@@ -91,7 +91,7 @@ class ModelSlot:
         batch_sizes = {size for size in self.settings.xla_batch_buckets if size < largest} | {largest}
         return Buckets(tuple(self.settings.xla_length_buckets), tuple(batch_sizes))
 
-    async def _started_batcher(self, predict, max_batch_size: int, on_batch) -> MicroBatcher:
+    async def _started_batcher(self, predict, max_batch_size: int, on_batch, workers: int = 1) -> MicroBatcher:
         """A started batcher with the settings' queue limit, waits and time-out."""
         batcher = MicroBatcher(
             predict,
@@ -101,16 +101,20 @@ class ModelSlot:
             max_queue_items=self.settings.max_queue_items,
             timeout_s=self.settings.request_timeout_s,
             on_batch=on_batch,
+            workers=workers,
         )
         await batcher.start()
         return batcher
 
     async def _swap(self, model: LoadedModel) -> None:
         predict = in_length_groups(model.predict, self.settings.length_group_size)
-        batcher = await self._started_batcher(predict, self.settings.max_batch_size, self.metrics.observe_batch)
+        workers = self.settings.model_workers or usable_cores()
+        batcher = await self._started_batcher(
+            predict, self.settings.max_batch_size, self.metrics.observe_batch, workers
+        )
         # The first call of each model function in a thread sets up TensorFlow's state for that
-        # thread; the batcher's thread pays it here, before the version answers requests.
-        await batcher.run_in_worker(model.warm_up)
+        # thread; the batcher's threads pay it here, before the version answers requests.
+        await batcher.run_in_each_worker(model.warm_up)
         explainer = None
         if model.can_explain:
             # One explanation is a batch of path points already, so few texts share a call.

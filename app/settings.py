@@ -1,5 +1,6 @@
 """Service settings, read from environment variables (MODEL_DIR, PORT, MAX_BATCH_SIZE, ...)."""
 
+import os
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -26,11 +27,13 @@ class Settings(BaseSettings):
     # Seconds that SIGTERM first keeps serving with /readyz answering 503, so that load balancers
     # checking it stop sending before the listening socket closes; 0 starts the shutdown at once.
     shutdown_delay_s: float = Field(0.0, ge=0)
-    # TensorFlow threads per model call and concurrent ops; 0 lets TensorFlow choose (every core).
-    # Unset: every core but one for a model call, and one op at a time, so that the event loop keeps
-    # a core to itself and batches fill while the model runs (see README, Measured serving speed).
+    # TensorFlow threads per model call and concurrent ops; 0 lets TensorFlow choose. Unset: one
+    # of each per core (see README, Measured serving speed).
     tf_intra_op_threads: int | None = Field(None, ge=0)
     tf_inter_op_threads: int | None = Field(None, ge=0)
+    # Model calls that run at once, each on its own thread; unset: one per core. A compiled model
+    # call keeps about one core busy, so a second call beside it uses the core the first leaves idle.
+    model_workers: int | None = Field(None, ge=1)
 
     # Most texts coalesced into one model call.
     max_batch_size: int = Field(64, ge=1)
@@ -86,3 +89,8 @@ class Settings(BaseSettings):
         if self.max_queue_items < self.max_batch_items:
             raise ValueError("MAX_QUEUE_ITEMS must be at least MAX_BATCH_ITEMS, or large requests could never queue")
         return self
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's)."""
+    return len(os.sched_getaffinity(0))

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from model.architecture import build_model
+from training.augment import RuleSentences, rule_sentences
 from training.calibration import Platt, fit_platt, fit_temperature, log_loss
 from training.config import TrainConfig
 from training.data import Reviews, sample_indexes
@@ -63,10 +64,10 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     reviews = [
         unlabelled[index] for index in sample_indexes(len(unlabelled), config.teacher_unlabelled_reviews, config.seed)
     ]
-    sentences, sentence_logits, confident = _labelled_sentences(
-        unlabelled, sentence_teacher, sentence_calibration, config
-    )
-    logits = np.concatenate([review_calibration(teacher.logits(reviews)), sentence_logits])
+    labelled_sentences = _labelled_sentences(unlabelled, sentence_teacher, sentence_calibration, config)
+    sentences = labelled_sentences.texts
+    logits = np.concatenate([review_calibration(teacher.logits(reviews)), labelled_sentences.logits])
+    rules = labelled_sentences.rules
     figures = classification_figures(validation.labels, sigmoid(validation_logits))
     logger.info(
         "teacher: validation accuracy %.4f on reviews, %s on sentences; labelled %d reviews and %d sentences",
@@ -83,18 +84,20 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "sentence_teacher": sentence_teacher is not teacher,
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
-        "confident_sentences": confident,
+        "confident_sentences": labelled_sentences.confident,
+        "negated_sentences": 0 if rules is None else rules.negations,
+        "contrast_sentences": 0 if rules is None else rules.contrasts,
     }
     return TeacherLabels(reviews + sentences, logits, validation_logits, summary)
 
 
 def _labelled_sentences(
     unlabelled: list[str], teacher: NgramTeacher, calibration: Platt, config: TrainConfig
-) -> tuple[list[str], np.ndarray, int]:
-    """Sentences of the unlabelled reviews, their calibrated logits, and how many were chosen for the
-    teacher's confidence: one at random from each of `teacher_sentences` reviews, then the
-    `teacher_confident_sentences` of all the others that the teacher is surest of, half of them
-    negative and half positive.
+) -> "SentenceLabels":
+    """Sentences of the unlabelled reviews with their calibrated logits: one at random from each of
+    `teacher_sentences` reviews, then the `teacher_confident_sentences` of all the others that the
+    teacher is surest of, half of them negative and half positive, then sentences rewritten from
+    sure ones by the negation and contrast rules (training/augment.py).
 
     Random sentences are mostly plot and teach the LSTM that a one-liner without an opinion is a
     coin toss. The sure ones hold the opinions, many of them in phrases too rare to come up among
@@ -104,8 +107,8 @@ def _labelled_sentences(
     reviews = Reviews(unlabelled, np.zeros(len(unlabelled), dtype=np.int64))
     sampled = sample_sentences(reviews, config.teacher_sentences, config.seed).texts
     sampled_logits = calibration(teacher.logits(sampled))
-    if config.teacher_confident_sentences <= 0:
-        return sampled, sampled_logits, 0
+    if config.teacher_confident_sentences <= 0 and config.negation_sentences + config.contrast_sentences <= 0:
+        return SentenceLabels(sampled, sampled_logits, 0, None)
     taken = set(sampled)
     others = [text for text in all_sentences(reviews).texts if text not in taken]
     other_logits = calibration(teacher.logits(others))
@@ -116,7 +119,28 @@ def _labelled_sentences(
     positives = config.teacher_confident_sentences - negatives
     surest = np.union1d(order[:negatives], order[max(0, len(order) - positives) :]).astype(np.int64)
     confident = [others[index] for index in surest]
-    return sampled + confident, np.concatenate([sampled_logits, other_logits[surest]]), len(confident)
+    rules = rule_sentences(
+        sampled + others,
+        np.concatenate([sampled_logits, other_logits]),
+        config.negation_sentences,
+        config.contrast_sentences,
+        config.seed,
+    )
+    texts = sampled + confident + rules.texts
+    logits = np.concatenate([sampled_logits, other_logits[surest], rules.logits])
+    return SentenceLabels(texts, logits, len(confident), rules)
+
+
+@dataclass(frozen=True)
+class SentenceLabels:
+    """Sentences for the LSTM to learn from, with the sentence teacher's calibrated logits."""
+
+    texts: list[str]
+    logits: np.ndarray
+    # How many were chosen for the teacher's confidence.
+    confident: int
+    # The negated and joined sentences among them (training/augment.py); None when there are none.
+    rules: RuleSentences | None
 
 
 def fit_sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | None:

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 _SMOOTHING = 1.0
 # Texts standardised per TensorFlow call, which bounds memory.
 _CHUNK = 4096
+# Texts scored per slice by `logits`.
+_SCORED_AT_ONCE = 50_000
 
 
 def words(texts: list[str]) -> Iterator[list[bytes]]:
@@ -66,6 +68,15 @@ class NgramTeacher:
         return self
 
     def logits(self, texts: list[str]) -> np.ndarray:
+        # In slices, so that scoring the half million sentences of the unlabelled reviews never holds
+        # all their n-grams at once: that matrix set the peak memory of training.
+        pieces = [
+            self._slice_logits(texts[start : start + _SCORED_AT_ONCE])
+            for start in range(0, len(texts), _SCORED_AT_ONCE)
+        ]
+        return np.concatenate(pieces) if pieces else np.zeros(0)
+
+    def _slice_logits(self, texts: list[str]) -> np.ndarray:
         scaled = self._present(texts, grow=False) @ sparse.diags(self.ratios)
         return np.asarray(scaled @ self.weights + self.bias, dtype=np.float64)
 

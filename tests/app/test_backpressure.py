@@ -41,7 +41,8 @@ def client_for(model_dir: Path, **settings) -> TestClient:
 
 
 def test_a_full_queue_answers_503_with_retry_after(tiny_model_dir: Path, model_calls: threading.Event):
-    limits = {"max_queue_items": 2, "max_batch_items": 2, "max_batch_size": 1}
+    # One model call at a time, so that exactly one text is held in it.
+    limits = {"max_queue_items": 2, "max_batch_items": 2, "max_batch_size": 1, "model_workers": 1}
     with client_for(tiny_model_dir, **limits) as client, ThreadPoolExecutor(max_workers=6) as pool:
         model_calls.clear()
         answers = [pool.submit(client.post, "/predict", json=BODY) for _ in range(6)]

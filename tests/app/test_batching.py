@@ -270,3 +270,57 @@ def test_every_batch_reports_its_size_waits_and_inference_time():
     assert all(len(stats.queue_waits_s) == stats.size for stats in seen)
     assert all(stats.inference_s >= 0.03 for stats in seen)
     assert max(wait for stats in seen for wait in stats.queue_waits_s) >= 0.03
+
+
+def test_with_two_workers_a_second_batch_runs_while_the_first_is_still_running():
+    async def scenario():
+        predict = GatedPredict()
+        batcher = MicroBatcher(predict, max_batch_size=2, max_wait_s=0.0, workers=2)
+        await batcher.start()
+        first = await queued(batcher, [1, 2])
+        await predict.next_call()
+        second = await queued(batcher, [3, 4])
+        # The first batch has not finished, yet the second one starts on the other worker.
+        await predict.next_call()
+        third = await queued(batcher, [5])
+        await asyncio.sleep(0.05)
+        # Both workers are busy: the third batch waits for one of them.
+        assert len(predict.batches) == 2
+        predict.finish(3)
+        assert await first == [2, 4] and await second == [6, 8] and await third == [10]
+        await batcher.stop()
+
+    asyncio.run(scenario())
+
+
+def test_with_one_worker_batches_run_one_after_the_other():
+    async def scenario():
+        predict = GatedPredict()
+        batcher = await running(predict, max_batch_size=2, max_wait_s=0.0)
+        first = await queued(batcher, [1, 2])
+        await predict.next_call()
+        second = await queued(batcher, [3, 4])
+        await asyncio.sleep(0.05)
+        assert len(predict.batches) == 1
+        predict.finish(2)
+        assert await first == [2, 4] and await second == [6, 8]
+        await batcher.stop()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_run_in_each_worker_runs_once_on_every_worker_thread(workers: int):
+    async def scenario():
+        predict = RecordingPredict()
+        batcher = MicroBatcher(predict, max_batch_size=4, max_wait_s=0.0, workers=workers)
+        await batcher.start()
+        threads: list[str] = []
+        await batcher.run_in_each_worker(lambda: threads.append(threading.current_thread().name))
+        assert len(threads) == workers == len(set(threads))
+        # The batches run on those same threads.
+        await asyncio.gather(*(batcher.submit([item]) for item in range(20)))
+        assert predict.threads <= set(threads)
+        await batcher.stop()
+
+    asyncio.run(scenario())

@@ -14,6 +14,10 @@ POSITIVE = ["a good film", "good acting and a fine story", "i liked it, good", "
 NEGATIVE = ["a bad film", "bad acting and a dull story", "not good", "i hated it, bad", "dull and not good at all"]
 
 
+# Without the negated and joined sentences, which would follow the sentences these tests look at.
+NO_RULES = {"negation_sentences": 0, "contrast_sentences": 0}
+
+
 def labelled() -> Reviews:
     return Reviews(POSITIVE + NEGATIVE, np.array([1] * len(POSITIVE) + [0] * len(NEGATIVE)))
 
@@ -41,7 +45,9 @@ def test_the_teacher_learns_words_and_negations():
 def test_unlabelled_texts_get_probabilities_and_the_labelled_keep_their_labels():
     reviews = labelled()
     unlabelled = ["A good film. I liked the story a lot.", "A bad film. The acting was dull and slow.", "good good"]
-    config = replace(TrainConfig(), teacher_ngram_order=2, teacher_sentences=2, teacher_confident_sentences=0)
+    config = replace(
+        TrainConfig(), teacher_ngram_order=2, teacher_sentences=2, teacher_confident_sentences=0, **NO_RULES
+    )
     teacher = teacher_labelled(reviews, reviews, unlabelled, config)
     soft, summary = teacher.as_reviews(), teacher.summary
     assert len(soft) == 3 + 2
@@ -70,7 +76,9 @@ def _reviews_of_sentences(count: int) -> Reviews:
 def test_sentences_are_labelled_by_a_teacher_fitted_on_sentences_when_asked(sentence_teacher: bool):
     reviews = _reviews_of_sentences(40)
     unlabelled = ["Too long. Two hours I will never get back, sadly."]
-    config = replace(TrainConfig(), teacher_ngram_order=2, teacher_sentences=1, sentence_teacher=sentence_teacher)
+    config = replace(
+        TrainConfig(), teacher_ngram_order=2, teacher_sentences=1, sentence_teacher=sentence_teacher, **NO_RULES
+    )
     teacher = teacher_labelled(reviews, reviews, unlabelled, config)
     assert teacher.summary["sentence_teacher"] is sentence_teacher
     assert teacher.summary["validation_sentences"]["accuracy"] >= 0.5
@@ -83,7 +91,9 @@ def test_beyond_the_random_sentences_come_those_the_teacher_is_surest_of_either_
     plot = "The story follows a family over one summer."
     opinions = ["Two hours i will never get back.", "A moving and beautifully acted film."]
     unlabelled = [f"{plot} {opinions[0]} {opinions[1]}", f"{plot} The family lives by the sea."]
-    config = replace(TrainConfig(), teacher_ngram_order=2, teacher_sentences=0, teacher_confident_sentences=2)
+    config = replace(
+        TrainConfig(), teacher_ngram_order=2, teacher_sentences=0, teacher_confident_sentences=2, **NO_RULES
+    )
     teacher = teacher_labelled(reviews, reviews, unlabelled, config)
     assert teacher.summary["sentences"] == 2 and teacher.summary["confident_sentences"] == 2
     # The surest negative and the surest positive, not the plot.
@@ -95,7 +105,9 @@ def test_beyond_the_random_sentences_come_those_the_teacher_is_surest_of_either_
 def test_sentences_drawn_at_random_are_not_drawn_again_for_confidence():
     reviews = _reviews_of_sentences(40)
     unlabelled = ["Two hours i will never get back. A moving and beautifully acted film."]
-    config = replace(TrainConfig(), teacher_ngram_order=2, teacher_sentences=1, teacher_confident_sentences=2)
+    config = replace(
+        TrainConfig(), teacher_ngram_order=2, teacher_sentences=1, teacher_confident_sentences=2, **NO_RULES
+    )
     teacher = teacher_labelled(reviews, reviews, unlabelled, config)
     assert sorted(teacher.texts[-2:]) == ["A moving and beautifully acted film.", "Two hours i will never get back."]
     assert teacher.summary["confident_sentences"] == 1
@@ -104,7 +116,9 @@ def test_sentences_drawn_at_random_are_not_drawn_again_for_confidence():
 def test_the_averaged_teacher_leans_on_whichever_teacher_validation_finds_right():
     labels = np.array([1, 0] * 50)
     reviews = Reviews(["good film", "bad film"] * 50, labels)
-    config = replace(TrainConfig(), teacher_ngram_order=1, teacher_sentences=0, teacher_confident_sentences=0)
+    config = replace(
+        TrainConfig(), teacher_ngram_order=1, teacher_sentences=0, teacher_confident_sentences=0, **NO_RULES
+    )
     teacher = teacher_labelled(reviews, reviews, ["good", "bad"], config)
     # An LSTM that is mostly right on validation (wrong on about one in eight) and sure of itself,
     # and that disagrees on the unlabelled texts.

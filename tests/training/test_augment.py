@@ -1,0 +1,142 @@
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from training.augment import CONTRAST_STRENGTH, NEGATION_STRENGTH, joined, negated, rule_sentences
+from training.config import TrainConfig
+from training.data import Reviews
+from training.distillation import teacher_labelled
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+@pytest.mark.parametrize(
+    ("text", "negations"),
+    [
+        (
+            "The acting was wooden.",
+            {"The acting was not wooden.", "The acting wasn't wooden.", "The acting was never wooden."},
+        ),
+        ("You will be bored.", {"You will not be bored.", "You won't be bored.", "You will never be bored."}),
+        ("I loved it.", {"I did not love it.", "I didn't love it."}),
+        ("We recommend this film.", {"We do not recommend this film.", "We don't recommend this film."}),
+    ],
+)
+def test_a_one_verb_sentence_is_negated_at_its_verb(text: str, negations: set[str]):
+    made = {negated(text, rng(seed)) for seed in range(40)}
+    fragments = {sentence for sentence in made if sentence is not None and sentence.startswith("Not ")}
+    assert made - fragments <= negations and made - fragments
+    # Short predicates also become the bare fragments people type.
+    assert fragments <= {"Not wooden.", "Not wooden at all."}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It was not good.",  # already negated
+        "It wasn't good.",
+        "Nothing works.",
+        "The plot was thin, but the cast was great.",  # two clauses: which one would turn?
+        "The film is long and the story is thin.",  # two verbs
+        "Would you watch it again?",  # a question
+        "The film follows a family over one long summer on an island where the father was born long ago.",
+        "A film.",  # nothing to negate
+    ],
+)
+def test_sentences_a_rule_cannot_negate_unambiguously_are_left_alone(text: str):
+    assert all(negated(text, rng(seed)) is None for seed in range(10))
+
+
+def test_the_joined_sentence_holds_both_clauses_and_ends_on_or_is_governed_by_the_decider():
+    made = {joined("The plot was predictable.", "The acting saved it!", rng(seed)) for seed in range(60)}
+    assert "The plot was predictable, but the acting saved it." in made
+    assert "Although the plot was predictable, the acting saved it." in made
+    assert "The acting saved it, even though the plot was predictable." in made
+    for text in made:
+        assert "plot was predictable" in text and "cting saved it" in text and text.endswith(".")
+    # "I" keeps its case inside the sentence.
+    assert "I loved it" in joined("It is long.", "I loved it.", rng(1))
+
+
+def _sure_sentences() -> tuple[list[str], np.ndarray]:
+    texts = [
+        "The acting was wooden.",
+        "The plot is dull.",
+        "It was a waste of time.",
+        "The music was wonderful.",
+        "The cast is superb.",
+        "I loved it.",
+        "The film is about a family.",  # unsure: never a source
+    ]
+    return texts, np.array([-3.0, -2.5, -4.0, 3.0, 2.5, 3.5, 0.2])
+
+
+def test_negated_sentences_take_the_flipped_softened_label_half_of_either_sign():
+    texts, logits = _sure_sentences()
+    made = rule_sentences(texts, logits, negation_count=4, contrast_count=0, seed=0)
+    assert made.negations == 4 and made.contrasts == 0
+    assert np.sum(made.logits > 0) == 2 and np.sum(made.logits < 0) == 2
+    for text, logit in zip(made.texts, made.logits, strict=True):
+        source = next(index for index, original in enumerate(texts) if _source_of(text, original))
+        assert logit == pytest.approx(-NEGATION_STRENGTH * logits[source])
+    assert not any("family" in text for text in made.texts)
+
+
+def _source_of(negated_text: str, original: str) -> bool:
+    """Whether a negated sentence (or its fragment) came from `original`: all its content words are there."""
+    content = [word.strip(".").lower() for word in negated_text.split()]
+    content = [word for word in content if word not in {"not", "never", "at", "all", "did", "didn't", "love"}]
+    words = original.lower().strip(".").split() + ["loved"]
+    return all(word in words or word.replace("n't", "") in words for word in content)
+
+
+def test_joined_sentences_are_labelled_by_their_deciding_clause_half_either_way():
+    texts, logits = _sure_sentences()
+    made = rule_sentences(texts, logits, negation_count=0, contrast_count=10, seed=0)
+    # Three sure sentences of either sign: at most three joined sentences.
+    assert made.contrasts == 3
+    assert np.sum(made.logits > 0) == 2 and np.sum(made.logits < 0) == 1
+    by_text = dict(zip(texts, logits, strict=True))
+    for text, logit in zip(made.texts, made.logits, strict=True):
+        decider = _deciding_clause(text)
+        source = next(original for original in by_text if original.rstrip(".").lower() == decider.lower())
+        assert logit == pytest.approx(CONTRAST_STRENGTH * by_text[source])
+
+
+def _deciding_clause(text: str) -> str:
+    body = text.rstrip(".")
+    for marker in (", but ", ". But ", "; however, "):
+        if marker in body:
+            return body.split(marker)[1]
+    if body.startswith(("Although ", "Despite the fact that ")):
+        return body.split(", ", 1)[1]
+    return body.split(", ")[0]
+
+
+def test_training_sentences_include_the_rules_output_with_counts_in_the_summary():
+    texts, labels = [], []
+    for index in range(40):
+        verdict = "The acting was wooden." if index % 2 else "The acting was superb."
+        texts.append(f"The story follows a family over one summer. {verdict}")
+        labels.append(index % 2 == 0)
+    reviews = Reviews(texts, np.array(labels, dtype=np.int64))
+    unlabelled = ["It is long. The acting was wooden. The cast was superb."]
+    config = replace(
+        TrainConfig(),
+        teacher_ngram_order=2,
+        teacher_sentences=0,
+        teacher_confident_sentences=0,
+        negation_sentences=2,
+        contrast_sentences=2,
+    )
+    teacher = teacher_labelled(reviews, reviews, unlabelled, config)
+    # One sure sentence of either sign: both negated, and joined once.
+    assert teacher.summary["negated_sentences"] == 2 and teacher.summary["contrast_sentences"] == 1
+    labels_by_text = dict(zip(teacher.texts, teacher.as_reviews().labels, strict=True))
+    negations = [text for text in labels_by_text if "not" in text.split() or "n't" in text or "never" in text.split()]
+    assert negations
+    for text in negations:
+        assert (labels_by_text[text] > 0.5) == ("wooden" in text)

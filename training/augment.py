@@ -1,0 +1,235 @@
+"""Teacher-labelled sentences rewritten by rules whose effect on sentiment is known.
+
+The n-gram teachers cannot read word order, so their labels never teach the LSTM what "not" or
+"but" does: an n-gram model meets "not bad" mostly in mixed reviews. Two rules, applied to
+sentences the sentence teacher is sure of, put that knowledge into the labels instead (rules
+through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks with Logic Rules*):
+
+- **Negation.** A one-clause sentence negated at its verb reads the other way: "The acting was
+  wooden." (negative) becomes "The acting was not wooden." (positive), "You will be bored." becomes
+  "You won't be bored.", "I loved it." becomes "I didn't love it." Its label is the teacher's,
+  flipped and softened, because negated praise is weaker than a complaint ("not great" is not
+  "awful"). Short predicates also give the bare fragments people type: "Not wooden at all."
+- **Contrast.** Two sentences of opposite sign joined so that one clause decides: "A, but B",
+  "Although A, B", "B, even though A". The label follows the deciding clause, wherever it stands.
+
+Sentences that already hold a negation or a contrast word, or more than one verb that a rule could
+negate, are left alone: negating one clause of several would leave the label unknown.
+"""
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+# How much of the source's logit a negated sentence keeps, with its sign flipped.
+NEGATION_STRENGTH = 0.75
+# How much of the deciding clause's logit a joined sentence keeps.
+CONTRAST_STRENGTH = 0.9
+# Sources are sentences whose teacher logit is at least this far from 0 (a probability beyond 0.12 / 0.88).
+MIN_SOURCE_LOGIT = 2.0
+# Longer sentences are mostly plot, where one negated verb does not turn the verdict.
+MAX_NEGATED_WORDS = 15
+# Clauses of more words make joined sentences longer than any the model sees as one-liners.
+MAX_CLAUSE_WORDS = 18
+
+_ALREADY_NEGATED = re.compile(
+    r"\b(?:not|no|never|nothing|none|nobody|nowhere|neither|nor|hardly|barely|scarcely|without|cannot)\b|n't\b",
+    re.IGNORECASE,
+)
+_CONTRAST_WORDS = re.compile(
+    r"\b(?:but|although|though|however|while|whereas|yet|despite|except|unless|if|or|until)\b", re.IGNORECASE
+)
+_COPULA = re.compile(r"\b(is|was|are|were|am)\b", re.IGNORECASE)
+# Not before "'ve": "could've" cannot take a "not".
+_MODAL = re.compile(r"\b(will|would|can|could|should|must)\b(?!')", re.IGNORECASE)
+# Verbs of opinion after a pronoun, past and present, with their base form.
+_OPINION_VERBS = {
+    "loved": "love",
+    "liked": "like",
+    "enjoyed": "enjoy",
+    "hated": "hate",
+    "disliked": "dislike",
+    "adored": "adore",
+    "admired": "admire",
+    "appreciated": "appreciate",
+    "recommended": "recommend",
+    "love": "love",
+    "like": "like",
+    "enjoy": "enjoy",
+    "hate": "hate",
+    "dislike": "dislike",
+    "adore": "adore",
+    "recommend": "recommend",
+}
+_OPINION = re.compile(r"\b(I|we|you|they)\s+(" + "|".join(_OPINION_VERBS) + r")\b", re.IGNORECASE)
+_CONTRACTED = {"is": "isn't", "was": "wasn't", "are": "aren't", "were": "weren't"}
+_CONTRACTED_MODALS = {
+    "will": "won't",
+    "would": "wouldn't",
+    "can": "can't",
+    "could": "couldn't",
+    "should": "shouldn't",
+    "must": "mustn't",
+}
+_SENTENCE_END = re.compile(r"[.!?]+$")
+_ARTICLE = re.compile(r"\s+(?:a|an|the)\b", re.IGNORECASE)
+# Predicates of at most this many words also become bare fragments: "Not wooden at all."
+_MAX_FRAGMENT_WORDS = 4
+
+
+def negated(text: str, rng: np.random.Generator) -> str | None:
+    """The sentence negated at its one verb, or None when no rule applies to it unambiguously."""
+    if len(text.split()) > MAX_NEGATED_WORDS or text.rstrip().endswith("?"):
+        return None
+    if _ALREADY_NEGATED.search(text) or _CONTRAST_WORDS.search(text):
+        return None
+    copulas, modals, opinions = (list(pattern.finditer(text)) for pattern in (_COPULA, _MODAL, _OPINION))
+    if len(copulas) + len(modals) + len(opinions) != 1:
+        return None
+    if copulas:
+        return _negated_copula(text, copulas[0], rng)
+    if modals:
+        return _negated_modal(text, modals[0], rng)
+    return _negated_opinion(text, opinions[0], rng)
+
+
+def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator) -> str:
+    verb = match.group(1)
+    predicate = _SENTENCE_END.sub("", text[match.end() :]).strip()
+    if 0 < len(predicate.split()) <= _MAX_FRAGMENT_WORDS and rng.random() < 0.3:
+        return f"Not {predicate}{' at all' if rng.random() < 0.5 else ''}."
+    choice = rng.integers(3)
+    if choice == 0 and verb.lower() in _CONTRACTED:
+        replacement = _same_case(verb, _CONTRACTED[verb.lower()])
+    elif choice == 1 and not _ARTICLE.match(text[match.end() :]):
+        # "was never dull" reads well; "is never a great film" does not.
+        replacement = f"{verb} never"
+    else:
+        replacement = f"{verb} not"
+    return text[: match.start()] + replacement + text[match.end() :]
+
+
+def _negated_modal(text: str, match: re.Match[str], rng: np.random.Generator) -> str:
+    verb = match.group(1)
+    if rng.random() < 0.5:
+        replacement = _same_case(verb, _CONTRACTED_MODALS[verb.lower()])
+    else:
+        replacement = f"{verb} {'never' if rng.random() < 0.3 else 'not'}"
+    return text[: match.start()] + replacement + text[match.end() :]
+
+
+def _negated_opinion(text: str, match: re.Match[str], rng: np.random.Generator) -> str:
+    subject, verb = match.group(1), match.group(2)
+    base = _OPINION_VERBS[verb.lower()]
+    past = verb.lower() != base
+    auxiliary = ("didn't" if past else "don't") if rng.random() < 0.5 else ("did not" if past else "do not")
+    return text[: match.start()] + f"{subject} {auxiliary} {base}" + text[match.end() :]
+
+
+def _same_case(original: str, replacement: str) -> str:
+    return replacement.capitalize() if original[:1].isupper() else replacement
+
+
+def joined(conceded: str, decider: str, rng: np.random.Generator) -> str:
+    """Two sentences joined by a contrast that makes `decider` the clause that decides: after "but"
+    or "however", or as the main clause beside "although", "even though" or "despite"."""
+    a, b = _clause(conceded), _clause(decider)
+    templates = (
+        f"{_capitalised(a)}, but {_lowered(b)}.",
+        f"{_capitalised(a)}. But {_capitalised(b)}.",
+        f"{_capitalised(a)}; however, {_lowered(b)}.",
+        f"Although {_lowered(a)}, {_lowered(b)}.",
+        f"Despite the fact that {_lowered(a)}, {_lowered(b)}.",
+        f"{_capitalised(b)}, even though {_lowered(a)}.",
+        f"{_capitalised(b)}, although {_lowered(a)}.",
+    )
+    return templates[rng.integers(len(templates))]
+
+
+def _clause(sentence: str) -> str:
+    return _SENTENCE_END.sub("", sentence.strip()).strip()
+
+
+def _capitalised(clause: str) -> str:
+    return clause[:1].upper() + clause[1:]
+
+
+def _lowered(clause: str) -> str:
+    # The model lower-cases every text anyway; "I" stays as it is so that the text reads right.
+    if clause == "I" or clause.startswith(("I ", "I'")):
+        return clause
+    return clause[:1].lower() + clause[1:]
+
+
+@dataclass(frozen=True)
+class RuleSentences:
+    texts: list[str]
+    logits: np.ndarray
+    negations: int
+    contrasts: int
+
+
+def rule_sentences(
+    texts: list[str], logits: np.ndarray, negation_count: int, contrast_count: int, seed: int
+) -> RuleSentences:
+    """Up to `negation_count` negated and `contrast_count` joined sentences made from the teacher's
+    surest `texts`, half of each kind read positive and half negative, with their logits."""
+    rng = np.random.default_rng(seed)
+    sure = np.flatnonzero(np.abs(logits) >= MIN_SOURCE_LOGIT)
+    negative = [index for index in rng.permutation(sure) if logits[index] < 0]
+    positive = [index for index in rng.permutation(sure) if logits[index] > 0]
+    negated_texts, negated_logits = _negations(texts, logits, negative, positive, negation_count, rng)
+    joined_texts, joined_logits = _contrasts(texts, logits, negative, positive, contrast_count, rng)
+    return RuleSentences(
+        negated_texts + joined_texts,
+        np.array(negated_logits + joined_logits, dtype=np.float64),
+        len(negated_texts),
+        len(joined_texts),
+    )
+
+
+def _negations(
+    texts: list[str], logits: np.ndarray, negative: list[int], positive: list[int], count: int, rng: np.random.Generator
+) -> tuple[list[str], list[float]]:
+    """Negated sentences, as many read positive (negated complaints) as negative (negated praise)."""
+    made: list[str] = []
+    made_logits: list[float] = []
+    for sources in (negative, positive):
+        wanted = count // 2 if sources is negative else count - count // 2
+        found = 0
+        for index in sources:
+            if found == wanted:
+                break
+            rewritten = negated(texts[index], rng)
+            if rewritten is not None:
+                made.append(rewritten)
+                made_logits.append(-NEGATION_STRENGTH * float(logits[index]))
+                found += 1
+    return made, made_logits
+
+
+def _contrasts(
+    texts: list[str], logits: np.ndarray, negative: list[int], positive: list[int], count: int, rng: np.random.Generator
+) -> tuple[list[str], list[float]]:
+    """Joined sentences of one negative and one positive clause, half decided by each."""
+
+    def short(indexes: list[int]) -> list[int]:
+        return [index for index in indexes if _fits_a_clause(texts[index])]
+
+    negative, positive = short(negative), short(positive)
+    made: list[str] = []
+    made_logits: list[float] = []
+    # Pair k serves twice, once decided by either clause, so that "but" rather than either clause's
+    # words carries the verdict.
+    for number in range(min(count, len(negative), len(positive))):
+        # Even numbers end on the positive clause's verdict, odd ones on the negative's.
+        deciding, other = (positive, negative) if number % 2 == 0 else (negative, positive)
+        decider, conceded = deciding[number // 2], other[number // 2]
+        made.append(joined(texts[conceded], texts[decider], rng))
+        made_logits.append(CONTRAST_STRENGTH * float(logits[decider]))
+    return made, made_logits
+
+
+def _fits_a_clause(text: str) -> bool:
+    return len(text.split()) <= MAX_CLAUSE_WORDS and not _CONTRAST_WORDS.search(text)
