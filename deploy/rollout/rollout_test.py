@@ -55,8 +55,11 @@ REPLICA_ENVIRONMENT = {
     # After SIGTERM, /readyz answers 503 this long before the listening socket closes: HAProxy
     # checks every 0.5 s and takes a server out after two failed checks, so it stops sending first.
     "SHUTDOWN_DELAY_S": str(SHUTDOWN_DELAY_S),
-    # Three replicas share the machine's cores; one thread each keeps them from fighting over them.
+    # Three replicas share the machine's cores; one thread and one model call each keeps them from
+    # fighting over them.
     "TF_INTRA_OP_THREADS": "1",
+    "TF_INTER_OP_THREADS": "1",
+    "MODEL_WORKERS": "1",
 }
 # Loading TensorFlow and the model while two other replicas serve can take a while on a small machine.
 READY_TIMEOUT_S = 240.0

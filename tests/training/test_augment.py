@@ -96,9 +96,9 @@ def _source_of(negated_text: str, original: str) -> bool:
 def test_joined_sentences_are_labelled_by_their_deciding_clause_half_either_way():
     texts, logits = _sure_sentences()
     made = rule_sentences(texts, logits, negation_count=0, contrast_count=10, seed=0)
-    # Three sure sentences of either sign: at most three joined sentences.
-    assert made.contrasts == 3
-    assert np.sum(made.logits > 0) == 2 and np.sum(made.logits < 0) == 1
+    # Three sure sentences of either sign: three pairs, each joined once either way.
+    assert made.contrasts == 6
+    assert np.sum(made.logits > 0) == 3 and np.sum(made.logits < 0) == 3
     by_text = dict(zip(texts, logits, strict=True))
     for text, logit in zip(made.texts, made.logits, strict=True):
         decider = _deciding_clause(text)
@@ -133,8 +133,8 @@ def test_training_sentences_include_the_rules_output_with_counts_in_the_summary(
         contrast_sentences=2,
     )
     teacher = teacher_labelled(reviews, reviews, unlabelled, config)
-    # One sure sentence of either sign: both negated, and joined once.
-    assert teacher.summary["negated_sentences"] == 2 and teacher.summary["contrast_sentences"] == 1
+    # One sure sentence of either sign: both negated, and joined once either way.
+    assert teacher.summary["negated_sentences"] == 2 and teacher.summary["contrast_sentences"] == 2
     labels_by_text = dict(zip(teacher.texts, teacher.as_reviews().labels, strict=True))
     negations = [text for text in labels_by_text if "not" in text.split() or "n't" in text or "never" in text.split()]
     assert negations
