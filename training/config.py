@@ -61,12 +61,16 @@ class TrainConfig:
     # come up among the random sentences are seen as one-liners too (training/README.md).
     teacher_confident_sentences: int = 80000
     # Sentences the sentence teacher is sure of, negated at their one verb with their label flipped
-    # ("The acting was wooden." -> "The acting was not wooden."), half read positive and half negative:
-    # n-gram labels carry no negation, so the LSTM learns what "not" does from these (training/augment.py).
-    negation_sentences: int = 40000
+    # ("The acting was wooden." -> "The acting was not wooden."), half read positive and half negative,
+    # so that the LSTM learns what "not" does (training/augment.py). Off by default: with these and the
+    # joined sentences below, negation on the check set improved, but a text of two negative sentences
+    # ("Two hours I will never get back. Dull, badly acted and far too long.") was read as positive
+    # (training/README.md).
+    negation_sentences: int = 0
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
-    # "B, even though A") and labelled like the clause that decides, half of either sign.
-    contrast_sentences: int = 40000
+    # "B, even though A") and labelled like the clause that decides, each pair both ways. Off by
+    # default, for the reason above.
+    contrast_sentences: int = 0
     # Rounds of learning from a teacher: after the first, the teacher becomes the n-gram teacher averaged
     # with the LSTM itself, which relabels the unlabelled texts for `teacher_round_epochs` more epochs.
     # One by default: a second round raised the LSTM's training accuracy but not its validation
