@@ -90,7 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await slot.refresh()
     if slot.current is not None:
         await warm_up_predict(app, settings)
-    if slot.current is None:
+    else:
         logger.error(
             "no loadable model version under %s yet; /readyz answers 503 until one appears", settings.model_dir
         )

@@ -67,7 +67,6 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     labelled_sentences = _labelled_sentences(unlabelled, sentence_teacher, sentence_calibration, config)
     sentences = labelled_sentences.texts
     logits = np.concatenate([review_calibration(teacher.logits(reviews)), labelled_sentences.logits])
-    rules = labelled_sentences.rules
     figures = classification_figures(validation.labels, sigmoid(validation_logits))
     logger.info(
         "teacher: validation accuracy %.4f on reviews, %s on sentences; labelled %d reviews and %d sentences",
@@ -85,8 +84,8 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
         "confident_sentences": labelled_sentences.confident,
-        "negated_sentences": 0 if rules is None else rules.negations,
-        "contrast_sentences": 0 if rules is None else rules.contrasts,
+        "negated_sentences": labelled_sentences.rules.negations,
+        "contrast_sentences": labelled_sentences.rules.contrasts,
     }
     return TeacherLabels(reviews + sentences, logits, validation_logits, summary)
 
@@ -108,7 +107,7 @@ def _labelled_sentences(
     sampled = sample_sentences(reviews, config.teacher_sentences, config.seed).texts
     sampled_logits = calibration(teacher.logits(sampled))
     if config.teacher_confident_sentences <= 0 and config.negation_sentences + config.contrast_sentences <= 0:
-        return SentenceLabels(sampled, sampled_logits, 0, None)
+        return SentenceLabels(sampled, sampled_logits, 0, RuleSentences([], np.zeros(0), 0, 0))
     taken = set(sampled)
     others = [text for text in all_sentences(reviews).texts if text not in taken]
     other_logits = calibration(teacher.logits(others))
@@ -139,8 +138,8 @@ class SentenceLabels:
     logits: np.ndarray
     # How many were chosen for the teacher's confidence.
     confident: int
-    # The negated and joined sentences among them (training/augment.py); None when there are none.
-    rules: RuleSentences | None
+    # The negated and joined sentences among them (training/augment.py).
+    rules: RuleSentences
 
 
 def fit_sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | None:
