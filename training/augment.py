@@ -12,6 +12,9 @@ through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks wit
   "awful"). Short predicates also give the bare fragments people type: "Not wooden at all."
 - **Contrast.** Two sentences of opposite sign joined so that one clause decides: "A, but B",
   "Although A, B", "B, even though A". The label follows the deciding clause, wherever it stands.
+- **Agreement.** Two sentences of the same sign side by side ("A. B.", "A, and B.") keep that sign.
+  Without them every two-clause text the model meets turns at its second clause, and it learns
+  that a second clause reverses the first, "but" or not.
 
 Sentences that already hold a negation or a contrast word, or more than one verb that a rule could
 negate, are left alone: negating one clause of several would leave the label unknown.
@@ -26,6 +29,8 @@ import numpy as np
 NEGATION_STRENGTH = 0.75
 # How much of the deciding clause's logit a joined sentence keeps.
 CONTRAST_STRENGTH = 0.9
+# Two agreeing sure sentences are as sure as the pair's mean logit.
+AGREEMENT_STRENGTH = 1.0
 # Sources are sentences whose teacher logit is at least this far from 0 (a probability beyond 0.12 / 0.88).
 MIN_SOURCE_LOGIT = 2.0
 # Longer sentences are mostly plot, where one negated verb does not turn the verdict.
@@ -63,6 +68,72 @@ _OPINION_VERBS = {
     "recommend": "recommend",
 }
 _OPINION = re.compile(r"\b(I|we|you|they)\s+(" + "|".join(_OPINION_VERBS) + r")\b", re.IGNORECASE)
+# Verbs that carry a verdict, in their third-person present and past forms, with their base form:
+# "The story drags." -> "The story never drags.", "It disappointed me." -> "It didn't disappoint me."
+# fmt: off
+_VERDICT_VERB_BASES = (
+    "work", "fail", "drag", "deliver", "disappoint", "bore", "shine", "succeed", "impress", "deserve", "suck",
+    "stink", "satisfy", "entertain", "engage", "convince", "annoy", "irritate", "offend", "ruin", "save", "earn",
+    "manage", "capture", "grab", "move", "touch", "amuse", "excite", "thrill", "charm", "please", "waste", "help",
+    "surprise", "flow", "click", "stand", "hold", "make", "keep", "feel", "lose", "get", "come", "fall", "give",
+)
+# fmt: on
+_IRREGULAR_PASTS = {
+    "dragged": "drag",
+    "grabbed": "grab",
+    "stank": "stink",
+    "stood": "stand",
+    "held": "hold",
+    "made": "make",
+    "kept": "keep",
+    "felt": "feel",
+    "lost": "lose",
+    "got": "get",
+    "came": "come",
+    "fell": "fall",
+    "shone": "shine",
+    "gave": "give",
+}
+
+
+def _verdict_verb_forms() -> dict[str, tuple[str, bool]]:
+    """Each inflected form of the verdict verbs -> (base form, whether it is past)."""
+    forms: dict[str, tuple[str, bool]] = {past: (base, True) for past, base in _IRREGULAR_PASTS.items()}
+    for base in _VERDICT_VERB_BASES:
+        if base.endswith(("s", "sh", "ch", "x")):
+            present = base + "es"
+        elif base.endswith("y") and base[-2] not in "aeiou":
+            present = base[:-1] + "ies"
+        else:
+            present = base + "s"
+        forms[present] = (base, False)
+        if base in _IRREGULAR_PASTS.values():
+            continue
+        if base.endswith("e"):
+            past = base + "d"
+        elif base.endswith("y") and base[-2] not in "aeiou":
+            past = base[:-1] + "ied"
+        else:
+            past = base + "ed"
+        forms[past] = (base, True)
+    return forms
+
+
+_VERDICT_VERBS = _verdict_verb_forms()
+# A form right after these words is a participle, an adjective or a noun ("was disappointed", "his
+# works"), not the verb of the clause.
+# fmt: off
+_NOT_A_CLAUSE_VERB_AFTER = frozenset((
+    "is", "was", "are", "were", "am", "be", "been", "being", "has", "have", "had", "get", "got", "the", "a", "an",
+    "his", "her", "their", "its", "my", "our", "your", "this", "that", "very", "so", "too", "more", "most", "really",
+    "quite",
+))
+# fmt: on
+# Base forms are found too, though never negated: in "The jokes fall flat and the plot drags." the
+# plural "fall" is a second verb, and negating "drags" alone would leave the verdict unknown.
+_VERDICT = re.compile(
+    r"\b(" + "|".join(sorted({*_VERDICT_VERBS, *_VERDICT_VERB_BASES}, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
 _CONTRACTED = {"is": "isn't", "was": "wasn't", "are": "aren't", "were": "weren't"}
 _CONTRACTED_MODALS = {
     "will": "won't",
@@ -85,13 +156,29 @@ def negated(text: str, rng: np.random.Generator) -> str | None:
     if _ALREADY_NEGATED.search(text) or _CONTRAST_WORDS.search(text):
         return None
     copulas, modals, opinions = (list(pattern.finditer(text)) for pattern in (_COPULA, _MODAL, _OPINION))
-    if len(copulas) + len(modals) + len(opinions) != 1:
+    opinion_verbs = {match.start(2) for match in opinions}
+    verdicts = [match for match in _verdict_verbs(text) if match.start() not in opinion_verbs]
+    if len(copulas) + len(modals) + len(opinions) + len(verdicts) != 1:
         return None
     if copulas:
         return _negated_copula(text, copulas[0], rng)
     if modals:
         return _negated_modal(text, modals[0], rng)
-    return _negated_opinion(text, opinions[0], rng)
+    if opinions:
+        return _negated_opinion(text, opinions[0], rng)
+    if verdicts[0].group(1).lower() not in _VERDICT_VERBS:
+        return None  # A base form: "They fail." would need to know its subject's number.
+    return _negated_verdict(text, verdicts[0], rng)
+
+
+def _verdict_verbs(text: str) -> list[re.Match[str]]:
+    """The verdict verbs of `text` that stand as a clause's verb (not after "was", "the", ...)."""
+    found = []
+    for match in _VERDICT.finditer(text):
+        before = text[: match.start()].split()
+        if before and before[-1].lower() not in _NOT_A_CLAUSE_VERB_AFTER:
+            found.append(match)
+    return found
 
 
 def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator) -> str:
@@ -127,6 +214,17 @@ def _negated_opinion(text: str, match: re.Match[str], rng: np.random.Generator) 
     return text[: match.start()] + f"{subject} {auxiliary} {base}" + text[match.end() :]
 
 
+def _negated_verdict(text: str, match: re.Match[str], rng: np.random.Generator) -> str:
+    base, past = _VERDICT_VERBS[match.group(1).lower()]
+    if rng.random() < 0.3:
+        replacement = f"never {match.group(1)}"
+    elif rng.random() < 0.5:
+        replacement = f"{'didn' if past else 'doesn'}'t {base}"
+    else:
+        replacement = f"{'did' if past else 'does'} not {base}"
+    return text[: match.start()] + replacement + text[match.end() :]
+
+
 def _same_case(original: str, replacement: str) -> str:
     return replacement.capitalize() if original[:1].isupper() else replacement
 
@@ -143,6 +241,18 @@ def joined(conceded: str, decider: str, rng: np.random.Generator) -> str:
         f"Despite the fact that {_lowered(a)}, {_lowered(b)}.",
         f"{_capitalised(b)}, even though {_lowered(a)}.",
         f"{_capitalised(b)}, although {_lowered(a)}.",
+    )
+    return templates[rng.integers(len(templates))]
+
+
+def agreeing(first: str, second: str, rng: np.random.Generator) -> str:
+    """Two sentences of the same sign side by side, as two sentences or as one."""
+    a, b = _clause(first), _clause(second)
+    templates = (
+        f"{_capitalised(a)}. {_capitalised(b)}.",
+        f"{_capitalised(a)}, and {_lowered(b)}.",
+        f"{_capitalised(a)}; {_lowered(b)}.",
+        f"{_capitalised(a)}. And {_lowered(b)}.",
     )
     return templates[rng.integers(len(templates))]
 
@@ -168,24 +278,28 @@ class RuleSentences:
     logits: np.ndarray
     negations: int
     contrasts: int
+    agreements: int
 
 
 def rule_sentences(
-    texts: list[str], logits: np.ndarray, negation_count: int, contrast_count: int, seed: int
+    texts: list[str], logits: np.ndarray, negation_count: int, contrast_count: int, agreement_count: int, seed: int
 ) -> RuleSentences:
-    """Up to `negation_count` negated and `contrast_count` joined sentences made from the teacher's
-    surest `texts`, half of each kind read positive and half negative, with their logits."""
+    """Up to `negation_count` negated, `contrast_count` contrasting and `agreement_count` agreeing
+    sentences made from the teacher's surest `texts`, half of each kind read positive and half
+    negative, with their logits."""
     rng = np.random.default_rng(seed)
     sure = np.flatnonzero(np.abs(logits) >= MIN_SOURCE_LOGIT)
     negative = [index for index in rng.permutation(sure) if logits[index] < 0]
     positive = [index for index in rng.permutation(sure) if logits[index] > 0]
     negated_texts, negated_logits = _negations(texts, logits, negative, positive, negation_count, rng)
     joined_texts, joined_logits = _contrasts(texts, logits, negative, positive, contrast_count, rng)
+    agreeing_texts, agreeing_logits = _agreements(texts, logits, negative, positive, agreement_count, rng)
     return RuleSentences(
-        negated_texts + joined_texts,
-        np.array(negated_logits + joined_logits, dtype=np.float64),
+        negated_texts + joined_texts + agreeing_texts,
+        np.array(negated_logits + joined_logits + agreeing_logits, dtype=np.float64),
         len(negated_texts),
         len(joined_texts),
+        len(agreeing_texts),
     )
 
 
@@ -213,11 +327,7 @@ def _contrasts(
     texts: list[str], logits: np.ndarray, negative: list[int], positive: list[int], count: int, rng: np.random.Generator
 ) -> tuple[list[str], list[float]]:
     """Joined sentences of one negative and one positive clause, half decided by each."""
-
-    def short(indexes: list[int]) -> list[int]:
-        return [index for index in indexes if _fits_a_clause(texts[index])]
-
-    negative, positive = short(negative), short(positive)
+    negative, positive = _clause_sources(texts, negative), _clause_sources(texts, positive)
     made: list[str] = []
     made_logits: list[float] = []
     # Each pair serves twice, once decided by either clause, so that "but" rather than either
@@ -232,5 +342,30 @@ def _contrasts(
     return made, made_logits
 
 
-def _fits_a_clause(text: str) -> bool:
-    return len(text.split()) <= MAX_CLAUSE_WORDS and not _CONTRAST_WORDS.search(text)
+def _agreements(
+    texts: list[str], logits: np.ndarray, negative: list[int], positive: list[int], count: int, rng: np.random.Generator
+) -> tuple[list[str], list[float]]:
+    """Pairs of clauses of one sign side by side, as many negative as positive, labelled by their
+    mean logit. Each clause is in two pairs, once first and once second, as each contrast source is
+    joined twice; pairs are drawn in a new order, so they are not the contrast pairs again."""
+    made: list[str] = []
+    made_logits: list[float] = []
+    for sign, sources in enumerate((negative, positive)):
+        clauses = [int(index) for index in rng.permutation(_clause_sources(texts, sources))]
+        wanted = count // 2 if sign == 0 else count - count // 2
+        if len(clauses) < 2:
+            continue
+        for number in range(min(wanted, len(clauses))):
+            first, second = clauses[number], clauses[(number + 1) % len(clauses)]
+            made.append(agreeing(texts[first], texts[second], rng))
+            made_logits.append(AGREEMENT_STRENGTH * float(logits[first] + logits[second]) / 2)
+    return made, made_logits
+
+
+def _clause_sources(texts: list[str], indexes: list[int]) -> list[int]:
+    """The sources short enough, and free enough of contrast words, to be a clause of a joined text."""
+    return [
+        index
+        for index in indexes
+        if len(texts[index].split()) <= MAX_CLAUSE_WORDS and not _CONTRAST_WORDS.search(texts[index])
+    ]

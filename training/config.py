@@ -61,16 +61,18 @@ class TrainConfig:
     # come up among the random sentences are seen as one-liners too (training/README.md).
     teacher_confident_sentences: int = 80000
     # Sentences the sentence teacher is sure of, negated at their one verb with their label flipped
-    # ("The acting was wooden." -> "The acting was not wooden."), half read positive and half negative,
-    # so that the LSTM learns what "not" does (training/augment.py). Off by default: with these and the
-    # joined sentences below, negation on the check set improved, but a text of two negative sentences
-    # ("Two hours I will never get back. Dull, badly acted and far too long.") was read as positive
-    # (training/README.md).
-    negation_sentences: int = 0
+    # ("The acting was wooden." -> "The acting was not wooden.", "The story drags." -> "The story never
+    # drags."), half read positive and half negative, so that the LSTM learns what "not" does
+    # (training/augment.py); as many as the sources allow, up to this number.
+    negation_sentences: int = 40000
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
-    # "B, even though A") and labelled like the clause that decides, each pair both ways. Off by
-    # default, for the reason above.
-    contrast_sentences: int = 0
+    # "B, even though A") and labelled like the clause that decides, each pair both ways.
+    contrast_sentences: int = 40000
+    # Pairs of sure sentences of the same sign side by side ("A. B.", "A, and B."), labelled by that
+    # sign. Without them every two-clause text turns at its second clause, and the model learned to
+    # read "Two hours I will never get back. Dull, badly acted and far too long." as positive
+    # (training/README.md).
+    agreement_sentences: int = 40000
     # Rounds of learning from a teacher: after the first, the teacher becomes the n-gram teacher averaged
     # with the LSTM itself, which relabels the unlabelled texts for `teacher_round_epochs` more epochs.
     # One by default: a second round raised the LSTM's training accuracy but not its validation

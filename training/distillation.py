@@ -54,19 +54,19 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     from them: a teacher's intercept, learned on full reviews, would otherwise tilt every one-liner
     towards positive, and the LSTM would learn that tilt.
     """
-    teacher = NgramTeacher(config.teacher_ngram_order, config.teacher_regularisation).fit(train.texts, train.labels)
-    raw_validation_logits = teacher.logits(validation.texts)
-    review_calibration = fit_platt(raw_validation_logits, validation.labels)
-    validation_logits = review_calibration(raw_validation_logits)
-    sentence_teacher = fit_sentence_teacher(train, config) or teacher
-    sentence_calibration, sentence_figures = calibrated_on_sentences(sentence_teacher, validation, config.seed)
-    sentence_calibration = sentence_calibration or review_calibration
     reviews = [
         unlabelled[index] for index in sample_indexes(len(unlabelled), config.teacher_unlabelled_reviews, config.seed)
     ]
+    review_logits, validation_logits, review_calibration = _review_teacher_logits(train, validation, reviews, config)
+    sentence_teacher = fit_sentence_teacher(train, config)
+    has_sentence_teacher = sentence_teacher is not None
+    if sentence_teacher is None:
+        sentence_teacher = _review_teacher(train, config)
+    sentence_calibration, sentence_figures = calibrated_on_sentences(sentence_teacher, validation, config.seed)
+    sentence_calibration = sentence_calibration or review_calibration
     labelled_sentences = _labelled_sentences(unlabelled, sentence_teacher, sentence_calibration, config)
     sentences = labelled_sentences.texts
-    logits = np.concatenate([review_calibration(teacher.logits(reviews)), labelled_sentences.logits])
+    logits = np.concatenate([review_logits, labelled_sentences.logits])
     figures = classification_figures(validation.labels, sigmoid(validation_logits))
     logger.info(
         "teacher: validation accuracy %.4f on reviews, %s on sentences; labelled %d reviews and %d sentences",
@@ -80,14 +80,33 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "validation_sentences": sentence_figures,
         "review_calibration": asdict(review_calibration),
         "sentence_calibration": asdict(sentence_calibration),
-        "sentence_teacher": sentence_teacher is not teacher,
+        "sentence_teacher": has_sentence_teacher,
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
         "confident_sentences": labelled_sentences.confident,
         "negated_sentences": labelled_sentences.rules.negations,
         "contrast_sentences": labelled_sentences.rules.contrasts,
+        "agreement_sentences": labelled_sentences.rules.agreements,
     }
     return TeacherLabels(reviews + sentences, logits, validation_logits, summary)
+
+
+def _review_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher:
+    return NgramTeacher(config.teacher_ngram_order, config.teacher_regularisation).fit(train.texts, train.labels)
+
+
+def _review_teacher_logits(
+    train: Reviews, validation: Reviews, reviews: list[str], config: TrainConfig
+) -> tuple[np.ndarray, np.ndarray, Platt]:
+    """The review teacher's calibrated logits for `reviews` and for validation, and its calibration.
+
+    The teacher lives only inside this call, so that its millions of n-grams are gone before the
+    sentence teacher collects as many again (both at once set the peak memory of training).
+    """
+    teacher = _review_teacher(train, config)
+    raw_validation_logits = teacher.logits(validation.texts)
+    calibration = fit_platt(raw_validation_logits, validation.labels)
+    return calibration(teacher.logits(reviews)), calibration(raw_validation_logits), calibration
 
 
 def _labelled_sentences(
@@ -96,7 +115,7 @@ def _labelled_sentences(
     """Sentences of the unlabelled reviews with their calibrated logits: one at random from each of
     `teacher_sentences` reviews, then the `teacher_confident_sentences` of all the others that the
     teacher is surest of, half of them negative and half positive, then sentences rewritten from
-    sure ones by the negation and contrast rules (training/augment.py).
+    sure ones by the negation, contrast and agreement rules (training/augment.py).
 
     Random sentences are mostly plot and teach the LSTM that a one-liner without an opinion is a
     coin toss. The sure ones hold the opinions, many of them in phrases too rare to come up among
@@ -106,8 +125,9 @@ def _labelled_sentences(
     reviews = Reviews(unlabelled, np.zeros(len(unlabelled), dtype=np.int64))
     sampled = sample_sentences(reviews, config.teacher_sentences, config.seed).texts
     sampled_logits = calibration(teacher.logits(sampled))
-    if config.teacher_confident_sentences <= 0 and config.negation_sentences + config.contrast_sentences <= 0:
-        return SentenceLabels(sampled, sampled_logits, 0, RuleSentences([], np.zeros(0), 0, 0))
+    rule_counts = (config.negation_sentences, config.contrast_sentences, config.agreement_sentences)
+    if config.teacher_confident_sentences <= 0 and sum(rule_counts) <= 0:
+        return SentenceLabels(sampled, sampled_logits, 0, RuleSentences([], np.zeros(0), 0, 0, 0))
     taken = set(sampled)
     others = [text for text in all_sentences(reviews).texts if text not in taken]
     other_logits = calibration(teacher.logits(others))
@@ -121,8 +141,7 @@ def _labelled_sentences(
     rules = rule_sentences(
         sampled + others,
         np.concatenate([sampled_logits, other_logits]),
-        config.negation_sentences,
-        config.contrast_sentences,
+        *rule_counts,
         config.seed,
     )
     texts = sampled + confident + rules.texts
@@ -138,7 +157,7 @@ class SentenceLabels:
     logits: np.ndarray
     # How many were chosen for the teacher's confidence.
     confident: int
-    # The negated and joined sentences among them (training/augment.py).
+    # The negated, contrasting and agreeing sentences among them (training/augment.py).
     rules: RuleSentences
 
 

@@ -3,7 +3,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from training.augment import CONTRAST_STRENGTH, NEGATION_STRENGTH, joined, negated, rule_sentences
+from training.augment import (
+    AGREEMENT_STRENGTH,
+    CONTRAST_STRENGTH,
+    NEGATION_STRENGTH,
+    agreeing,
+    joined,
+    negated,
+    rule_sentences,
+)
 from training.config import TrainConfig
 from training.data import Reviews
 from training.distillation import teacher_labelled
@@ -23,6 +31,20 @@ def rng(seed: int = 0) -> np.random.Generator:
         ("You will be bored.", {"You will not be bored.", "You won't be bored.", "You will never be bored."}),
         ("I loved it.", {"I did not love it.", "I didn't love it."}),
         ("We recommend this film.", {"We do not recommend this film.", "We don't recommend this film."}),
+        ("The story drags.", {"The story doesn't drag.", "The story does not drag.", "The story never drags."}),
+        (
+            "The ending disappointed me.",
+            {
+                "The ending didn't disappoint me.",
+                "The ending did not disappoint me.",
+                "The ending never disappointed me.",
+            },
+        ),
+        (
+            "The jokes fell flat.",
+            {"The jokes didn't fall flat.", "The jokes did not fall flat.", "The jokes never fell flat."},
+        ),
+        ("It satisfies.", {"It doesn't satisfy.", "It does not satisfy.", "It never satisfies."}),
     ],
 )
 def test_a_one_verb_sentence_is_negated_at_its_verb(text: str, negations: set[str]):
@@ -44,6 +66,8 @@ def test_a_one_verb_sentence_is_negated_at_its_verb(text: str, negations: set[st
         "Would you watch it again?",  # a question
         "The film follows a family over one long summer on an island where the father was born long ago.",
         "A film.",  # nothing to negate
+        "The jokes fall flat and the plot drags.",  # a plural verb beside the one a rule could negate
+        "The acting was disappointing and the story drags.",  # a copula and a verdict verb
     ],
 )
 def test_sentences_a_rule_cannot_negate_unambiguously_are_left_alone(text: str):
@@ -74,9 +98,27 @@ def _sure_sentences() -> tuple[list[str], np.ndarray]:
     return texts, np.array([-3.0, -2.5, -4.0, 3.0, 2.5, 3.5, 0.2])
 
 
+def test_a_participle_or_a_noun_is_not_taken_for_the_verb_to_negate():
+    # "disappointed" after "was" is not a verb of its own: the copula is negated.
+    made = {negated("I was disappointed.", rng(seed)) for seed in range(20)}
+    assert "I was not disappointed." in made
+    assert not any(text is not None and ("didn't" in text or "did not" in text) for text in made)
+    # "works" after "his" is a noun: the sentence has the one verb "are".
+    assert "His works are not great." in {negated("His works are great.", rng(seed)) for seed in range(20)}
+
+
+def test_agreeing_sentences_keep_both_clauses_without_a_contrast_word():
+    made = {agreeing("Two hours I will never get back.", "Dull and far too long!", rng(seed)) for seed in range(40)}
+    assert "Two hours I will never get back. Dull and far too long." in made
+    assert "Two hours I will never get back, and dull and far too long." in made
+    for text in made:
+        assert "Two hours I will never get back" in text and "ull and far too long." in text
+        assert not any(word in text.lower().split() for word in ("but", "however", "although", "though"))
+
+
 def test_negated_sentences_take_the_flipped_softened_label_half_of_either_sign():
     texts, logits = _sure_sentences()
-    made = rule_sentences(texts, logits, negation_count=4, contrast_count=0, seed=0)
+    made = rule_sentences(texts, logits, negation_count=4, contrast_count=0, agreement_count=0, seed=0)
     assert made.negations == 4 and made.contrasts == 0
     assert np.sum(made.logits > 0) == 2 and np.sum(made.logits < 0) == 2
     for text, logit in zip(made.texts, made.logits, strict=True):
@@ -95,7 +137,7 @@ def _source_of(negated_text: str, original: str) -> bool:
 
 def test_joined_sentences_are_labelled_by_their_deciding_clause_half_either_way():
     texts, logits = _sure_sentences()
-    made = rule_sentences(texts, logits, negation_count=0, contrast_count=10, seed=0)
+    made = rule_sentences(texts, logits, negation_count=0, contrast_count=10, agreement_count=0, seed=0)
     # Three sure sentences of either sign: three pairs, each joined once either way.
     assert made.contrasts == 6
     assert np.sum(made.logits > 0) == 3 and np.sum(made.logits < 0) == 3
@@ -116,6 +158,19 @@ def _deciding_clause(text: str) -> str:
     return body.split(", ")[0]
 
 
+def test_agreeing_sentences_are_labelled_by_their_clauses_mean_half_either_sign():
+    texts, logits = _sure_sentences()
+    made = rule_sentences(texts, logits, negation_count=0, contrast_count=0, agreement_count=6, seed=0)
+    assert made.agreements == 6 and made.contrasts == 0 and made.negations == 0
+    assert np.sum(made.logits > 0) == 3 and np.sum(made.logits < 0) == 3
+    by_text = {original.rstrip("."): logit for original, logit in zip(texts, logits, strict=True)}
+    for text, logit in zip(made.texts, made.logits, strict=True):
+        clauses = [original for original in by_text if original.lower() in text.lower()]
+        assert len(clauses) == 2, text
+        assert np.sign(by_text[clauses[0]]) == np.sign(by_text[clauses[1]])
+        assert logit == pytest.approx(AGREEMENT_STRENGTH * (by_text[clauses[0]] + by_text[clauses[1]]) / 2)
+
+
 def test_training_sentences_include_the_rules_output_with_counts_in_the_summary():
     texts, labels = [], []
     for index in range(40):
@@ -131,6 +186,7 @@ def test_training_sentences_include_the_rules_output_with_counts_in_the_summary(
         teacher_confident_sentences=0,
         negation_sentences=2,
         contrast_sentences=2,
+        agreement_sentences=0,
     )
     teacher = teacher_labelled(reviews, reviews, unlabelled, config)
     # One sure sentence of either sign: both negated, and joined once either way.

@@ -15,7 +15,7 @@ NEGATIVE = ["a bad film", "bad acting and a dull story", "not good", "i hated it
 
 
 # Without the negated and joined sentences, which would follow the sentences these tests look at.
-NO_RULES = {"negation_sentences": 0, "contrast_sentences": 0}
+NO_RULES = {"negation_sentences": 0, "contrast_sentences": 0, "agreement_sentences": 0}
 
 
 def labelled() -> Reviews:
