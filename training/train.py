@@ -31,6 +31,7 @@ from training.embeddings import pretrained_embeddings
 from training.evaluate import evaluation_figures
 from training.export import discard, export_description, publish_version, staging_directory, write_savedmodel
 from training.fitting import compile_model, progress_verbosity, round_callbacks
+from training.memory import MemoryLogger, log_memory, peak_rss_gb
 from training.pipeline import batched, logits_in_order, token_ids_of
 from training.pretrain import pretrain
 from training.report import write_report
@@ -68,11 +69,15 @@ def prepare(config: TrainConfig, data: ImdbData) -> Prepared:
     vocabulary_texts = train.texts + data.unsupervised
     vectorizer = resume.vocabulary(config, vocabulary_texts)
     logger.info("vocabulary of %d tokens", vectorizer.vocabulary_size())
+    log_memory("the vocabulary")
     teacher = None
     if config.teacher_ngram_order > 0:
         teacher = teacher_labelled(train, validation, data.unsupervised, config)
+        log_memory("the teacher's labels")
     labelled = with_sentences(train, config.sentence_fraction, config.seed)
-    return Prepared(train, validation, test, vectorizer, token_ids_of(vectorizer, vocabulary_texts), labelled, teacher)
+    unlabelled_ids = token_ids_of(vectorizer, vocabulary_texts)
+    log_memory("tokenizing the reviews")
+    return Prepared(train, validation, test, vectorizer, unlabelled_ids, labelled, teacher)
 
 
 def initialise(model: keras.Model, config: TrainConfig, unlabelled_ids: tf.RaggedTensor) -> list[float]:
@@ -91,6 +96,7 @@ def initialise(model: keras.Model, config: TrainConfig, unlabelled_ids: tf.Ragge
         )
         embedding.set_weights([vectors])
         logger.info("learned word vectors from %d reviews", int(unlabelled_ids.nrows()))
+        log_memory("the word vectors")
     losses = []
     if config.language_model_epochs > 0:
         vocabulary_size, epochs = config.model.vocabulary_size, config.language_model_epochs
@@ -119,7 +125,11 @@ def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
         batched(prepared.vectorizer, prepared.fit_reviews(), config.model, config.batch_size, config.seed),
         validation_data=validation_batches,
         epochs=config.epochs,
-        callbacks=[resume.backup_callback(config), *round_callbacks(config, config.epochs, run_dir / "tensorboard")],
+        callbacks=[
+            resume.backup_callback(config),
+            *round_callbacks(config, config.epochs, run_dir / "tensorboard"),
+            MemoryLogger(),
+        ],
         verbose=progress_verbosity(),
         shuffle=False,  # The dataset shuffles itself, in buckets of similar length.
     )
@@ -187,6 +197,7 @@ def export_and_publish(
             config, data, prepared, fitted, {"temperature": temperature, "evaluation": evaluation}
         )
         metadata["training"]["seconds"] = round(time.monotonic() - started, 1)
+        metadata["training"]["peak_memory_gb"] = round(peak_rss_gb(), 2)
         write_report(staging / REPORT_FILE, metadata, prepared.test.labels, test_probabilities)
         published = publish_version(staging, config.artifacts_dir, metadata)
     finally:
