@@ -60,6 +60,10 @@ class TrainConfig:
     # of (half the most negative, half the most positive), so that opinions in phrases too rare to
     # come up among the random sentences are seen as one-liners too (training/README.md).
     teacher_confident_sentences: int = 80000
+    # Passages of two neighbouring sentences, one from each of this many unlabelled reviews, labelled
+    # by the sentence teacher, so that the LSTM sees short texts of more than one sentence whose
+    # sentences mostly agree (training/README.md).
+    teacher_passages: int = 40000
     # Sentences the sentence teacher is sure of, negated at their one verb with their label flipped
     # ("The acting was wooden." -> "The acting was not wooden.", "The story drags." -> "The story never
     # drags."), half read positive and half negative, so that the LSTM learns what "not" does

@@ -17,7 +17,7 @@ from training.data import Reviews, sample_indexes
 from training.fitting import compile_model, progress_verbosity, round_callbacks
 from training.metrics import classification_figures
 from training.pipeline import batched, logits_in_order
-from training.sentences import all_sentences, sample_sentences
+from training.sentences import all_sentences, sample_passages, sample_sentences
 from training.teacher import NgramTeacher
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "sentence_teacher": has_sentence_teacher,
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
+        "passages": labelled_sentences.passages,
         "confident_sentences": labelled_sentences.confident,
         "negated_sentences": labelled_sentences.rules.negations,
         "contrast_sentences": labelled_sentences.rules.contrasts,
@@ -112,7 +113,8 @@ def _review_teacher_logits(
 def _labelled_sentences(
     unlabelled: list[str], teacher: NgramTeacher, calibration: Platt, config: TrainConfig
 ) -> "SentenceLabels":
-    """Sentences of the unlabelled reviews with their calibrated logits: one at random from each of
+    """Sentences of the unlabelled reviews with their calibrated logits: passages of two neighbouring
+    sentences from `teacher_passages` reviews, one sentence at random from each of
     `teacher_sentences` reviews, then the `teacher_confident_sentences` of all the others that the
     teacher is surest of, half of them negative and half positive, then sentences rewritten from
     sure ones by the negation, contrast and agreement rules (training/augment.py).
@@ -123,11 +125,17 @@ def _labelled_sentences(
     from seeing them as sentences of their own.
     """
     reviews = Reviews(unlabelled, np.zeros(len(unlabelled), dtype=np.int64))
+    # Random passages are labelled like random sentences, but are never a rule's source: a rule
+    # rewrites one sentence.
+    passages = sample_passages(reviews, config.teacher_passages, config.seed + 1).texts
+    passage_logits = calibration(teacher.logits(passages))
     sampled = sample_sentences(reviews, config.teacher_sentences, config.seed).texts
     sampled_logits = calibration(teacher.logits(sampled))
     rule_counts = (config.negation_sentences, config.contrast_sentences, config.agreement_sentences)
     if config.teacher_confident_sentences <= 0 and sum(rule_counts) <= 0:
-        return SentenceLabels(sampled, sampled_logits, 0, RuleSentences([], np.zeros(0), 0, 0, 0))
+        no_rules = RuleSentences([], np.zeros(0), 0, 0, 0)
+        logits = np.concatenate([passage_logits, sampled_logits])
+        return SentenceLabels(passages + sampled, logits, len(passages), 0, no_rules)
     taken = set(sampled)
     others = [text for text in all_sentences(reviews).texts if text not in taken]
     other_logits = calibration(teacher.logits(others))
@@ -144,9 +152,9 @@ def _labelled_sentences(
         *rule_counts,
         config.seed,
     )
-    texts = sampled + confident + rules.texts
-    logits = np.concatenate([sampled_logits, other_logits[surest], rules.logits])
-    return SentenceLabels(texts, logits, len(confident), rules)
+    texts = passages + sampled + confident + rules.texts
+    logits = np.concatenate([passage_logits, sampled_logits, other_logits[surest], rules.logits])
+    return SentenceLabels(texts, logits, len(passages), len(confident), rules)
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,8 @@ class SentenceLabels:
 
     texts: list[str]
     logits: np.ndarray
+    # How many are passages of two sentences.
+    passages: int
     # How many were chosen for the teacher's confidence.
     confident: int
     # The negated, contrasting and agreeing sentences among them (training/augment.py).

@@ -53,6 +53,21 @@ def sample_sentences(reviews: Reviews, count: int, seed: int) -> Reviews:
     return Reviews(texts, np.array(labels, dtype=np.int64))
 
 
+def sample_passages(reviews: Reviews, count: int, seed: int, length: int = 2) -> Reviews:
+    """At most one passage of `length` neighbouring sentences from each of `count` random reviews."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for index in rng.permutation(len(reviews)) if count > 0 else []:
+        candidates = sentences_of(reviews.texts[index])
+        if len(candidates) >= length:
+            start = int(rng.integers(len(candidates) - length + 1))
+            texts.append(" ".join(candidates[start : start + length]))
+            labels.append(reviews.labels[index])
+        if len(texts) == count:
+            break
+    return Reviews(texts, np.array(labels, dtype=np.int64))
+
+
 def with_sentences(reviews: Reviews, fraction: float, seed: int) -> Reviews:
     """The reviews plus `fraction` as many single sentences cut from them, each labelled like its review."""
     count = round(fraction * len(reviews))

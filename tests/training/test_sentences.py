@@ -1,7 +1,7 @@
 import numpy as np
 
 from training.data import Reviews
-from training.sentences import all_sentences, sample_sentences, sentences_of
+from training.sentences import all_sentences, sample_passages, sample_sentences, sentences_of
 
 
 def test_sentences_are_split_on_end_marks_and_line_breaks_and_kept_between_4_and_30_words():
@@ -53,3 +53,24 @@ def test_training_adds_one_sentence_per_review_labelled_like_it():
         source = next(index for index, text in enumerate(reviews.texts) if sentence in text)
         assert reviews.labels[source] == label
     assert with_sentences(reviews, 0, seed=1337) is reviews
+
+
+def test_passages_are_neighbouring_sentences_of_one_review_with_its_label():
+    reviews = Reviews(
+        [
+            "The film opens at night. The lead is superb. The music is wonderful too. I loved it.",
+            "It drags on and on. The acting is wooden.",
+            "Too short.",  # no sentence of four words or more
+            "Only one sentence of enough words here.",
+        ],
+        np.array([1, 0, 1, 0], dtype=np.int64),
+    )
+    passages = sample_passages(reviews, count=10, seed=3)
+    assert len(passages) == 2
+    for text, label in zip(passages.texts, passages.labels, strict=True):
+        source = next(index for index, review in enumerate(reviews.texts) if text in review)
+        assert label == reviews.labels[source]
+        first, second = sentences_of(text)
+        assert f"{first} {second}" in reviews.texts[source]
+    starts = {sample_passages(reviews, count=1, seed=seed).texts[0].split(".")[0] for seed in range(30)}
+    assert len(starts) > 2  # the passage starts anywhere in its review

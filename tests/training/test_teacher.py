@@ -14,8 +14,9 @@ POSITIVE = ["a good film", "good acting and a fine story", "i liked it, good", "
 NEGATIVE = ["a bad film", "bad acting and a dull story", "not good", "i hated it, bad", "dull and not good at all"]
 
 
-# Without the negated and joined sentences, which would follow the sentences these tests look at.
-NO_RULES = {"negation_sentences": 0, "contrast_sentences": 0, "agreement_sentences": 0}
+# Without passages and the negated and joined sentences, which would come beside the sentences these
+# tests look at.
+NO_RULES = {"teacher_passages": 0, "negation_sentences": 0, "contrast_sentences": 0, "agreement_sentences": 0}
 
 
 def labelled() -> Reviews:
