@@ -63,20 +63,23 @@ class TrainConfig:
     # Passages of two neighbouring sentences, one from each of this many unlabelled reviews, labelled
     # by the sentence teacher, so that the LSTM sees short texts of more than one sentence whose
     # sentences mostly agree (training/README.md).
-    teacher_passages: int = 40000
+    # Off by default: with it the model still read two agreeing complaints as praise (training/README.md).
+    teacher_passages: int = 0
     # Sentences the sentence teacher is sure of, negated at their one verb with their label flipped
     # ("The acting was wooden." -> "The acting was not wooden.", "The story drags." -> "The story never
     # drags."), half read positive and half negative, so that the LSTM learns what "not" does
-    # (training/augment.py); as many as the sources allow, up to this number.
-    negation_sentences: int = 40000
+    # (training/augment.py); as many as the sources allow, up to this number. Off by default, like the
+    # two rules below: with them a text of two negative sentences ("Two hours I will never get back.
+    # Dull, badly acted and far too long.") was read as positive (training/README.md).
+    negation_sentences: int = 0
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
-    contrast_sentences: int = 40000
+    contrast_sentences: int = 0
     # Pairs of sure sentences of the same sign side by side ("A. B.", "A, and B."), labelled by that
     # sign. Without them every two-clause text turns at its second clause, and the model learned to
     # read "Two hours I will never get back. Dull, badly acted and far too long." as positive
     # (training/README.md).
-    agreement_sentences: int = 40000
+    agreement_sentences: int = 0
     # Rounds of learning from a teacher: after the first, the teacher becomes the n-gram teacher averaged
     # with the LSTM itself, which relabels the unlabelled texts for `teacher_round_epochs` more epochs.
     # One by default: a second round raised the LSTM's training accuracy but not its validation
