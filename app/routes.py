@@ -55,7 +55,7 @@ def build_router(settings: Settings) -> APIRouter:
     # The body types are built from the settings' limits when the router is, so mypy cannot see them.
     # The slot is read from the request, not injected, and the answer is returned serialised: each
     # dependency and the re-validation of a returned model cost every request event-loop time, and
-    # with single texts under load that time is what limits throughput (README, "Serving").
+    # with single texts under load that time is what limits throughput (README, "Measured serving speed").
     async def predict(body: predict_request, request: Request) -> Response:  # type: ignore[valid-type]
         """Score each text: the more likely label, its probability, and the positive-class probability.
 

@@ -96,26 +96,22 @@ _IRREGULAR_PASTS = {
 }
 
 
+def _inflected(base: str, suffix: str) -> str:
+    """`base` with the regular ending "s" (third-person present) or "ed" (past)."""
+    if base.endswith("y") and base[-2] not in "aeiou":
+        return base[:-1] + ("ies" if suffix == "s" else "ied")
+    if suffix == "s":
+        return base + ("es" if base.endswith(("s", "sh", "ch", "x")) else "s")
+    return base + ("d" if base.endswith("e") else "ed")
+
+
 def _verdict_verb_forms() -> dict[str, tuple[str, bool]]:
     """Each inflected form of the verdict verbs -> (base form, whether it is past)."""
     forms: dict[str, tuple[str, bool]] = {past: (base, True) for past, base in _IRREGULAR_PASTS.items()}
     for base in _VERDICT_VERB_BASES:
-        if base.endswith(("s", "sh", "ch", "x")):
-            present = base + "es"
-        elif base.endswith("y") and base[-2] not in "aeiou":
-            present = base[:-1] + "ies"
-        else:
-            present = base + "s"
-        forms[present] = (base, False)
-        if base in _IRREGULAR_PASTS.values():
-            continue
-        if base.endswith("e"):
-            past = base + "d"
-        elif base.endswith("y") and base[-2] not in "aeiou":
-            past = base[:-1] + "ied"
-        else:
-            past = base + "ed"
-        forms[past] = (base, True)
+        forms[_inflected(base, "s")] = (base, False)
+        if base not in _IRREGULAR_PASTS.values():
+            forms[_inflected(base, "ed")] = (base, True)
     return forms
 
 

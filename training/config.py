@@ -62,8 +62,8 @@ class TrainConfig:
     teacher_confident_sentences: int = 80000
     # Passages of two neighbouring sentences, one from each of this many unlabelled reviews, labelled
     # by the sentence teacher, so that the LSTM sees short texts of more than one sentence whose
-    # sentences mostly agree (training/README.md).
-    # Off by default: with it the model still read two agreeing complaints as praise (training/README.md).
+    # sentences mostly agree. Off by default: with them and the rules below the model still read two
+    # agreeing complaints as praise (training/README.md).
     teacher_passages: int = 0
     # Sentences the sentence teacher is sure of, negated at their one verb with their label flipped
     # ("The acting was wooden." -> "The acting was not wooden.", "The story drags." -> "The story never
@@ -76,9 +76,8 @@ class TrainConfig:
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
     contrast_sentences: int = 0
     # Pairs of sure sentences of the same sign side by side ("A. B.", "A, and B."), labelled by that
-    # sign. Without them every two-clause text turns at its second clause, and the model learned to
-    # read "Two hours I will never get back. Dull, badly acted and far too long." as positive
-    # (training/README.md).
+    # sign, so that not every two-clause text the rules write turns at its second clause. They did not
+    # cure the failure above (training/README.md).
     agreement_sentences: int = 0
     # Rounds of learning from a teacher: after the first, the teacher becomes the n-gram teacher averaged
     # with the LSTM itself, which relabels the unlabelled texts for `teacher_round_epochs` more epochs.

@@ -61,6 +61,7 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     sentence_teacher = fit_sentence_teacher(train, config)
     has_sentence_teacher = sentence_teacher is not None
     if sentence_teacher is None:
+        # Fitted again rather than kept from above: only runs without a sentence teacher pay for it.
         sentence_teacher = _review_teacher(train, config)
     sentence_calibration, sentence_figures = calibrated_on_sentences(sentence_teacher, validation, config.seed)
     sentence_calibration = sentence_calibration or review_calibration
@@ -102,7 +103,7 @@ def _review_teacher_logits(
     """The review teacher's calibrated logits for `reviews` and for validation, and its calibration.
 
     The teacher lives only inside this call, so that its millions of n-grams are gone before the
-    sentence teacher collects as many again (both at once set the peak memory of training).
+    sentence teacher collects as many again: training holds one teacher at a time.
     """
     teacher = _review_teacher(train, config)
     raw_validation_logits = teacher.logits(validation.texts)

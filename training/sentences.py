@@ -39,18 +39,7 @@ def all_sentences(reviews: Reviews) -> Reviews:
 
 def sample_sentences(reviews: Reviews, count: int, seed: int) -> Reviews:
     """At most one random sentence from each of `count` random reviews."""
-    rng = np.random.default_rng(seed)
-    texts, labels = [], []
-    if count <= 0:
-        return Reviews(texts, np.array(labels, dtype=np.int64))
-    for index in rng.permutation(len(reviews)):
-        candidates = sentences_of(reviews.texts[index])
-        if candidates:
-            texts.append(candidates[rng.integers(len(candidates))])
-            labels.append(reviews.labels[index])
-        if len(texts) == count:
-            break
-    return Reviews(texts, np.array(labels, dtype=np.int64))
+    return sample_passages(reviews, count, seed, length=1)
 
 
 def sample_passages(reviews: Reviews, count: int, seed: int, length: int = 2) -> Reviews:
