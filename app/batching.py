@@ -4,6 +4,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,9 +46,10 @@ class _Pending(Generic[Item]):
 class MicroBatcher(Generic[Item, Result]):
     """Queue items and run `predict` on batches of at most `max_batch_size` of them.
 
-    A batch starts with the oldest queued item and takes whatever else is queued; under load it
-    waits at most `max_wait_s` for more (see `_next_batch`). `predict` runs on `workers` threads,
-    off the event loop: up to that many batches run at once, and the next one fills up meanwhile. When
+    A batch starts with the oldest queued item and takes whatever else is queued (its share, when
+    other workers are free too); under load it waits at most `max_wait_s` for more (see
+    `_next_batch`). `predict` runs on `workers` threads, off the event loop: up to that many
+    batches run at once, and the next one fills up meanwhile. When
     `predict` raises, only the callers whose items were in that batch get the error. At most
     `max_queue_items` items wait at once, and a caller waits at most `timeout_s` for its results.
     """
@@ -70,8 +72,10 @@ class MicroBatcher(Generic[Item, Result]):
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
         self.idle_gap_s = idle_gap_s
-        # Sizes of the last two batches, which estimate how many callers are taking turns.
-        self._recent_sizes = (0, 0)
+        # Sizes of the last batches, one more than there are workers: how many callers take turns.
+        self._recent_sizes: deque[int] = deque([0] * (workers + 1), maxlen=workers + 1)
+        # Workers running a batch now.
+        self._busy = 0
         self.max_queue_items = max_queue_items
         self.timeout_s = timeout_s
         self._on_batch = on_batch
@@ -139,6 +143,7 @@ class MicroBatcher(Generic[Item, Result]):
         while True:
             await free_workers.acquire()
             batch = await self._next_batch()
+            self._busy += 1
             task = asyncio.create_task(self._answer(batch, free_workers))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
@@ -147,6 +152,7 @@ class MicroBatcher(Generic[Item, Result]):
         try:
             await self._run_batch(batch)
         finally:
+            self._busy -= 1
             free_workers.release()
             for _ in batch:
                 self._queue.task_done()
@@ -155,13 +161,17 @@ class MicroBatcher(Generic[Item, Result]):
         """The oldest item and whatever else is queued; under load, also what keeps arriving.
 
         A lone caller never waits for company. When the previous batch was shared, the callers of
-        the last two batches are likely on their way back, so the batch waits until that many items
-        have joined it (a full batch at most), as long as each one arrives within `idle_gap_s` of
-        the last and `max_wait_s` has not passed.
+        the last few batches (one more than there are workers) are likely on their way back, so the
+        batch waits until its share of them has joined it (a full batch at most), as long as each
+        one arrives within `idle_gap_s` of the last and `max_wait_s` has not passed. When other
+        workers are free as well, a batch takes only its share of what is queued and leaves the
+        rest to them, so that every worker computes rather than one of them doing all.
         """
         batch = [await self._queue.get()]
-        self._drain_into(batch)
-        target = min(self.max_batch_size, sum(self._recent_sizes))
+        free = self.workers - self._busy
+        limit = min(self.max_batch_size, -(-(len(batch) + self._queue.qsize()) // free))
+        self._drain_into(batch, limit)
+        target = min(limit if free > 1 else self.max_batch_size, -(-sum(self._recent_sizes) // self.workers))
         if self._recent_sizes[-1] > 1:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.max_wait_s
@@ -173,12 +183,12 @@ class MicroBatcher(Generic[Item, Result]):
                     batch.append(await asyncio.wait_for(self._queue.get(), timeout))
                 except TimeoutError:
                     break
-                self._drain_into(batch)
-        self._recent_sizes = (self._recent_sizes[-1], len(batch))
+                self._drain_into(batch, target)
+        self._recent_sizes.append(len(batch))
         return batch
 
-    def _drain_into(self, batch: list[_Pending[Item]]) -> None:
-        while len(batch) < self.max_batch_size and not self._queue.empty():
+    def _drain_into(self, batch: list[_Pending[Item]], limit: int) -> None:
+        while len(batch) < limit and not self._queue.empty():
             batch.append(self._queue.get_nowait())
 
     async def _run_batch(self, batch: list[_Pending[Item]]) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -87,6 +88,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     slot: ModelSlot = app.state.slot
     configure_threads(settings.tf_intra_op_threads, settings.tf_inter_op_threads)
+    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     await slot.refresh()
     if slot.current is not None:
         await warm_up_predict(app, settings)

@@ -7,10 +7,12 @@ per text. How batches are cut into calls (length groups, the micro-batcher) is c
 """
 
 import logging
+import math
 import time
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from model.artifact import (
     OUTPUT_KNOWN_TOKENS,
     OUTPUT_PROBABILITY,
     OUTPUT_TOKEN_IDS,
+    PADDING_ID,
     SCORE_TOKENS_SIGNATURE,
     SIGNATURE_NAME,
     TOKENIZE_SIGNATURE,
@@ -96,12 +99,50 @@ def _bucket(size: int, sizes: tuple[int, ...]) -> int:
     return sizes[index] if index < len(sizes) else size
 
 
+ShapeTimes = dict[tuple[int, int], float]
+
+
+def plan_calls(sorted_lengths: list[int], buckets: Buckets, seconds: ShapeTimes) -> list[tuple[int, int]]:
+    """Model calls for texts of these token counts (shortest first), as (start, end) slices, that
+    take the least time in all (dynamic programming over the slices).
+
+    A call of n texts takes the time of its shape: n rounded up to a batch bucket, the longest of
+    them up to a length bucket, as measured in `seconds` (a shape never measured counts its size
+    in token steps). For a call that ends at a given text, only the largest number of texts of each
+    batch bucket needs trying: more texts cost the same, and leave fewer for the other calls.
+    """
+
+    def call_time(rows: int, steps: int) -> float:
+        shape = (_bucket(rows, buckets.batch_sizes), _bucket(steps, buckets.lengths))
+        return seconds.get(shape, float(shape[0] * shape[1]))
+
+    count = len(sorted_lengths)
+    least = [0.0] + [math.inf] * count
+    first = [0] * (count + 1)
+    for end in range(1, count + 1):
+        for size in buckets.batch_sizes:
+            start = max(0, end - size)
+            total = least[start] + call_time(end - start, sorted_lengths[end - 1])
+            if total < least[end]:
+                least[end], first[end] = total, start
+            if start == 0:
+                break
+    calls = []
+    end = count
+    while end > 0:
+        calls.append((first[end], end))
+        end = first[end]
+    return calls[::-1]
+
+
 class CompiledForward:
     """serving_default's two halves: the string ops as exported, then token ids to probabilities
     compiled by XLA on padded shapes (`Buckets`), every one of them compiled by `compile_all`.
 
-    Padding with id 0 is masked by the model, so padded steps and rows change no score; the padded
-    rows are dropped.
+    A batch is tokenized once and then cut into model calls by its token counts (`plan`): a
+    masked LSTM still computes every padded step, so texts of similar length share a call, as
+    many as the measured times of the compiled shapes say is cheapest. Padding with id 0 is
+    masked by the model, so padded steps and rows change no score; the padded rows are dropped.
     """
 
     def __init__(self, saved: Any, buckets: Buckets):
@@ -118,14 +159,24 @@ class CompiledForward:
         self._probabilities = probabilities
         # One traced function per shape, called directly: no retracing checks on the request path.
         self._by_shape: dict[tuple[int, int], Any] = {}
+        # Seconds one call of each compiled shape takes, measured at load; what `plan` minimises.
+        self._seconds: ShapeTimes = {}
 
     def __call__(self, texts: tf.Tensor) -> Outputs:
         tokens = self._tokenize(**{INPUT_TEXTS: texts})
         token_ids = tokens[OUTPUT_TOKEN_IDS].numpy()
-        largest = self.buckets.batch_sizes[-1]
-        parts = [self._padded_call(token_ids[start : start + largest]) for start in range(0, len(token_ids), largest)]
-        probabilities = np.concatenate(parts) if parts else np.zeros((0,), dtype=np.float32)
+        # Texts are padded on the right, so a text's token count is where its padding starts.
+        lengths = np.count_nonzero(token_ids != PADDING_ID, axis=1)
+        order = np.argsort(lengths, kind="stable")
+        probabilities = np.empty(len(token_ids), dtype=np.float32)
+        for start, end in self.plan(lengths[order]):
+            rows = order[start:end]
+            probabilities[rows] = self._padded_call(token_ids[rows, : lengths[rows[-1]]])
         return {OUTPUT_PROBABILITY: tf.constant(probabilities), OUTPUT_KNOWN_TOKENS: tokens[OUTPUT_KNOWN_TOKENS]}
+
+    def plan(self, sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
+        """Model calls for texts of these token counts (shortest first); see `plan_calls`."""
+        return plan_calls([int(length) for length in sorted_lengths], self.buckets, self._seconds)
 
     def _padded_call(self, token_ids: np.ndarray, loading: bool = False) -> np.ndarray:
         rows, steps = token_ids.shape
@@ -146,13 +197,41 @@ class CompiledForward:
     def compiled_shapes(self) -> set[tuple[int, int]]:
         return set(self._by_shape)
 
+    def shape_times(self) -> ShapeTimes:
+        """Seconds per call of each compiled shape, as measured at load and used by `plan`."""
+        return dict(self._seconds)
+
     def compile_all(self) -> None:
-        """Compile every bucket now (or, once compiled, run each once), so that no request waits."""
+        """Compile every bucket now (or, once compiled, run each once), so that no request waits;
+        the first time, also time each shape for `plan`."""
         started = time.perf_counter()
         for batch_size in self.buckets.batch_sizes:
             for length in self.buckets.lengths:
-                self._padded_call(np.zeros((batch_size, length), dtype=np.int64), loading=True)
+                zeros = np.zeros((batch_size, length), dtype=np.int64)
+                self._padded_call(zeros, loading=True)
+                if (batch_size, length) not in self._seconds:
+                    self._seconds[(batch_size, length)] = _fastest_of(partial(self._padded_call, zeros), 3)
+        self._seconds = _monotone(self._seconds)
         logger.info("%d XLA shapes ready in this thread in %.1f s", len(self._by_shape), time.perf_counter() - started)
+
+
+def _fastest_of(call: Callable[[], object], repeats: int) -> float:
+    """The shortest of `repeats` timed calls: the least disturbed by whatever else ran."""
+    durations = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        durations.append(time.perf_counter() - started)
+    return min(durations)
+
+
+def _monotone(seconds: ShapeTimes) -> ShapeTimes:
+    """Each shape's time raised to the longest time of any shape it contains, so that timing noise
+    never makes a larger shape look cheaper than a smaller one."""
+    return {
+        shape: max(taken for (rows, steps), taken in seconds.items() if rows <= shape[0] and steps <= shape[1])
+        for shape in seconds
+    }
 
 
 @dataclass(frozen=True)
@@ -206,6 +285,11 @@ class LoadedModel:
             self.predict([text])
         if self.can_explain:
             self.explain(WARM_UP_TEXTS[:2])
+
+    @property
+    def plans_calls(self) -> bool:
+        """Whether `predict` cuts a batch into model calls of similar token counts itself."""
+        return isinstance(self.forward, CompiledForward)
 
     @property
     def can_explain(self) -> bool:

@@ -3,6 +3,7 @@
 import asyncio
 import gc
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +108,11 @@ class ModelSlot:
         return batcher
 
     async def _swap(self, model: LoadedModel) -> None:
-        predict = in_length_groups(model.predict, self.settings.length_group_size)
+        # A compiled forward step cuts batches into calls by token counts itself; serving_default
+        # is called once per group of texts of similar length in characters.
+        predict: Callable[[list[str]], list[TextScore]] = model.predict
+        if not model.plans_calls:
+            predict = in_length_groups(model.predict, self.settings.length_group_size)
         workers = self.settings.model_workers or usable_cores()
         batcher = await self._started_batcher(
             predict, self.settings.max_batch_size, self.metrics.observe_batch, workers

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # Model calls that run at once, each on its own thread; unset: one per core. A compiled model
     # call keeps about one core busy, so a second call beside it uses the core the first leaves idle.
     model_workers: int | None = Field(None, ge=1)
+    # Python's switch interval: how long a thread may hold the GIL while another waits for it (5 ms
+    # in Python). A model thread comes back from each compiled call needing the GIL while the event
+    # loop holds it, and the core it computed on idles until it gets it.
+    gil_switch_interval_ms: float = Field(1.0, gt=0)
 
     # Most texts coalesced into one model call.
     max_batch_size: int = Field(64, ge=1)

@@ -74,6 +74,8 @@ TOKENIZE_SIGNATURE = "tokenize"
 OUTPUT_TOKEN_IDS = "token_ids"
 SCORE_TOKENS_SIGNATURE = "score_token_ids"
 INPUT_TOKEN_IDS = "token_ids"
+# The token id that pads each text's ids on the right to the batch's longest; the model masks it.
+PADDING_ID = 0
 
 
 class VersionNotFoundError(LookupError):

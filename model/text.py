@@ -6,10 +6,10 @@ Everything here is made of TensorFlow ops so that it is traced into the exported
 import keras
 import tensorflow as tf
 
+from model.artifact import PADDING_ID
 from model.config import ModelConfig
 
-# Padding and out-of-vocabulary ids used by TextVectorization.
-PADDING_ID = 0
+# The out-of-vocabulary id that TextVectorization uses, after padding's (the artifact contract's).
 UNKNOWN_ID = 1
 
 _LINE_BREAK = r"<br\s*/?>"

@@ -277,7 +277,7 @@ def test_with_two_workers_a_second_batch_runs_while_the_first_is_still_running()
         predict = GatedPredict()
         batcher = MicroBatcher(predict, max_batch_size=2, max_wait_s=0.0, workers=2)
         await batcher.start()
-        first = await queued(batcher, [1, 2])
+        first = await queued(batcher, [1])
         await predict.next_call()
         second = await queued(batcher, [3, 4])
         # The first batch has not finished, yet the second one starts on the other worker.
@@ -287,10 +287,28 @@ def test_with_two_workers_a_second_batch_runs_while_the_first_is_still_running()
         # Both workers are busy: the third batch waits for one of them.
         assert len(predict.batches) == 2
         predict.finish(3)
-        assert await first == [2, 4] and await second == [6, 8] and await third == [10]
+        assert await first == [2] and await second == [6, 8] and await third == [10]
         await batcher.stop()
+        return predict.batches
 
-    asyncio.run(scenario())
+    assert asyncio.run(scenario()) == [[1], [3, 4], [5]]
+
+
+def test_with_every_worker_free_a_batch_leaves_each_of_them_a_share_of_the_queue():
+    async def scenario():
+        predict = GatedPredict()
+        batcher = MicroBatcher(predict, max_batch_size=8, max_wait_s=0.0, workers=2)
+        await batcher.start()
+        request = await queued(batcher, [1, 2, 3, 4, 5])
+        # Both calls start before either finishes: the five items are computed on two workers.
+        await predict.next_call()
+        await predict.next_call()
+        predict.finish(2)
+        assert await request == [2, 4, 6, 8, 10]
+        await batcher.stop()
+        return predict.batches
+
+    assert asyncio.run(scenario()) == [[1, 2, 3], [4, 5]]
 
 
 def test_with_one_worker_batches_run_one_after_the_other():

@@ -1,5 +1,6 @@
 """Loading a version, and cutting a batch into model calls of texts of similar length."""
 
+import itertools
 import shutil
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from app.model_store import Buckets, CompiledForward, load_version
+from app.model_store import Buckets, CompiledForward, ShapeTimes, load_version, plan_calls
 from model.artifact import METADATA_FILE, SIGNATURE_NAME
 from model.grouping import in_length_groups, length_groups
 
@@ -89,3 +90,67 @@ def test_a_version_without_the_halves_is_served_by_serving_default(tiny_version:
     assert not isinstance(model.forward, CompiledForward)
     expected = load_version(tiny_version).predict(SCORED[:5])
     assert model.predict(SCORED[:5]) == expected
+
+
+BUCKETS = Buckets(lengths=(8, 32, 128), batch_sizes=(1, 4, 16))
+
+
+def padded_steps_times(overhead: float) -> ShapeTimes:
+    """Shape times of a model that costs `overhead` per call plus one unit per padded token step."""
+    return {(rows, steps): overhead + rows * steps for rows in BUCKETS.batch_sizes for steps in BUCKETS.lengths}
+
+
+def total_time(calls: list[tuple[int, int]], lengths: list[int], times: ShapeTimes) -> float:
+    def bucket(size: int, sizes: tuple[int, ...]) -> int:
+        return min(candidate for candidate in sizes if candidate >= size)
+
+    return sum(
+        times[(bucket(end - start, BUCKETS.batch_sizes), bucket(lengths[end - 1], BUCKETS.lengths))]
+        for start, end in calls
+    )
+
+
+def every_cut(count: int, largest: int) -> list[list[tuple[int, int]]]:
+    """Every way to cut `count` sorted texts into consecutive calls of at most `largest` texts."""
+    plans = []
+    for cuts in itertools.product([False, True], repeat=count - 1):
+        bounds = [0] + [index + 1 for index, cut in enumerate(cuts) if cut] + [count]
+        calls = list(itertools.pairwise(bounds))
+        if all(end - start <= largest for start, end in calls):
+            plans.append(calls)
+    return plans
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_planned_calls_take_the_least_time_of_every_way_to_cut_the_batch(seed: int):
+    rng = np.random.default_rng(seed)
+    lengths = sorted(int(length) for length in rng.integers(1, 129, size=int(rng.integers(2, 11))))
+    times = padded_steps_times(overhead=float(rng.choice([0, 40, 400])))
+    calls = plan_calls(lengths, BUCKETS, times)
+    assert [start for start, _ in calls] == [0] + [end for _, end in calls[:-1]]
+    assert calls[-1][1] == len(lengths) and all(0 < end - start <= 16 for start, end in calls)
+    fastest = min(total_time(plan, lengths, times) for plan in every_cut(len(lengths), largest=16))
+    assert total_time(calls, lengths, times) == pytest.approx(fastest)
+
+
+def test_a_long_text_gets_a_call_of_its_own_rather_than_lengthening_the_short_ones():
+    lengths = [5] * 15 + [120]
+    assert plan_calls(lengths, BUCKETS, padded_steps_times(overhead=40)) == [(0, 15), (15, 16)]
+    # When a call costs far more than its steps, one call is cheapest again.
+    assert plan_calls(lengths, BUCKETS, padded_steps_times(overhead=100_000)) == [(0, 16)]
+
+
+def test_a_batch_larger_than_every_bucket_is_cut_into_calls_that_fit_one():
+    calls = plan_calls([10] * 40, BUCKETS, padded_steps_times(overhead=40))
+    # Two full calls and two of four texts: a third call of sixteen would pad eight rows.
+    assert sorted(end - start for start, end in calls) == [4, 4, 16, 16]
+
+
+def test_the_compiled_forward_times_every_shape_it_compiles(tiny_version: Path):
+    compiled = load_version(tiny_version, Buckets(lengths=(4, 16), batch_sizes=(1, 4)))
+    assert isinstance(compiled.forward, CompiledForward)
+    times = compiled.forward.shape_times()
+    assert set(times) == compiled.forward.compiled_shapes()
+    # Measured, then made monotone: a shape never takes less than one it contains.
+    assert all(seconds > 0 for seconds in times.values())
+    assert times[(4, 16)] >= max(times[(1, 16)], times[(4, 4)]) >= times[(1, 4)]
