@@ -99,28 +99,37 @@ def _bucket(size: int, sizes: tuple[int, ...]) -> int:
     return sizes[index] if index < len(sizes) else size
 
 
-ShapeTimes = dict[tuple[int, int], float]
+@dataclass(frozen=True)
+class ShapeTiming:
+    """How long one call of a compiled shape takes: when its texts hold one token, and when they fill
+    every step. Between the two it grows with the longest text, when the version's recurrent layers
+    stop after the longest text; an older export computes every step, and then the two are equal."""
+
+    one_step_s: float
+    every_step_s: float
+
+    def seconds(self, longest: int, width: int) -> float:
+        if width <= 1:
+            return self.every_step_s
+        share = min(max(longest - 1, 0) / (width - 1), 1.0)
+        return self.one_step_s + share * (self.every_step_s - self.one_step_s)
 
 
-def plan_calls(sorted_lengths: list[int], buckets: Buckets, seconds: ShapeTimes) -> list[tuple[int, int]]:
+def plan_calls(
+    sorted_lengths: list[int], batch_sizes: tuple[int, ...], call_time: Callable[[int, int], float]
+) -> list[tuple[int, int]]:
     """Model calls for texts of these token counts (shortest first), as (start, end) slices, that
-    take the least time in all (dynamic programming over the slices).
+    take the least time in all by `call_time(texts, longest)` (dynamic programming over the slices).
 
-    A call of n texts takes the time of its shape: n rounded up to a batch bucket, the longest of
-    them up to a length bucket, as measured in `seconds` (a shape never measured counts its size
-    in token steps). For a call that ends at a given text, only the largest number of texts of each
-    batch bucket needs trying: more texts cost the same, and leave fewer for the other calls.
+    A call's time depends on its number of texts only through the batch bucket that holds them, so
+    for a call that ends at a given text only the largest number of texts of each batch bucket
+    needs trying: more texts cost the same, and leave fewer for the other calls.
     """
-
-    def call_time(rows: int, steps: int) -> float:
-        shape = (_bucket(rows, buckets.batch_sizes), _bucket(steps, buckets.lengths))
-        return seconds.get(shape, float(shape[0] * shape[1]))
-
     count = len(sorted_lengths)
     least = [0.0] + [math.inf] * count
     first = [0] * (count + 1)
     for end in range(1, count + 1):
-        for size in buckets.batch_sizes:
+        for size in batch_sizes:
             start = max(0, end - size)
             total = least[start] + call_time(end - start, sorted_lengths[end - 1])
             if total < least[end]:
@@ -139,10 +148,10 @@ class CompiledForward:
     """serving_default's two halves: the string ops as exported, then token ids to probabilities
     compiled by XLA on padded shapes (`Buckets`), every one of them compiled by `compile_all`.
 
-    A batch is tokenized once and then cut into model calls by its token counts (`plan`): a
-    masked LSTM still computes every padded step, so texts of similar length share a call, as
-    many as the measured times of the compiled shapes say is cheapest. Padding with id 0 is
-    masked by the model, so padded steps and rows change no score; the padded rows are dropped.
+    A batch is tokenized once and then cut into model calls by its token counts (`plan`), so that
+    texts of similar length share a call, as many as the times of the compiled shapes, measured
+    at load, say is cheapest: the recurrent layers run as many steps as a call's longest text
+    holds. Padding with id 0 changes no score, and the padded rows are dropped.
     """
 
     def __init__(self, saved: Any, buckets: Buckets):
@@ -159,8 +168,8 @@ class CompiledForward:
         self._probabilities = probabilities
         # One traced function per shape, called directly: no retracing checks on the request path.
         self._by_shape: dict[tuple[int, int], Any] = {}
-        # Seconds one call of each compiled shape takes, measured at load; what `plan` minimises.
-        self._seconds: ShapeTimes = {}
+        # How long a call of each compiled shape takes, measured at load; what `plan` minimises.
+        self._timings: dict[tuple[int, int], ShapeTiming] = {}
 
     def __call__(self, texts: tf.Tensor) -> Outputs:
         tokens = self._tokenize(**{INPUT_TEXTS: texts})
@@ -176,7 +185,14 @@ class CompiledForward:
 
     def plan(self, sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
         """Model calls for texts of these token counts (shortest first); see `plan_calls`."""
-        return plan_calls([int(length) for length in sorted_lengths], self.buckets, self._seconds)
+        return plan_calls([int(length) for length in sorted_lengths], self.buckets.batch_sizes, self.call_time)
+
+    def call_time(self, texts: int, longest: int) -> float:
+        """The expected seconds of one call of `texts` texts whose longest holds `longest` tokens; for
+        a shape not yet timed, its number of token steps."""
+        shape = (_bucket(texts, self.buckets.batch_sizes), _bucket(longest, self.buckets.lengths))
+        timing = self._timings.get(shape)
+        return float(shape[0] * max(longest, 1)) if timing is None else timing.seconds(longest, shape[1])
 
     def _padded_call(self, token_ids: np.ndarray, loading: bool = False) -> np.ndarray:
         rows, steps = token_ids.shape
@@ -197,9 +213,8 @@ class CompiledForward:
     def compiled_shapes(self) -> set[tuple[int, int]]:
         return set(self._by_shape)
 
-    def shape_times(self) -> ShapeTimes:
-        """Seconds per call of each compiled shape, as measured at load and used by `plan`."""
-        return dict(self._seconds)
+    def shape_timings(self) -> dict[tuple[int, int], ShapeTiming]:
+        return dict(self._timings)
 
     def compile_all(self) -> None:
         """Compile every bucket now (or, once compiled, run each once), so that no request waits;
@@ -207,12 +222,22 @@ class CompiledForward:
         started = time.perf_counter()
         for batch_size in self.buckets.batch_sizes:
             for length in self.buckets.lengths:
-                zeros = np.zeros((batch_size, length), dtype=np.int64)
-                self._padded_call(zeros, loading=True)
-                if (batch_size, length) not in self._seconds:
-                    self._seconds[(batch_size, length)] = _fastest_of(partial(self._padded_call, zeros), 3)
-        self._seconds = _monotone(self._seconds)
+                self._padded_call(np.zeros((batch_size, length), dtype=np.int64), loading=True)
+                if (batch_size, length) not in self._timings:
+                    self._timings[(batch_size, length)] = self._timed(batch_size, length)
+        self._timings = _monotone(self._timings)
         logger.info("%d XLA shapes ready in this thread in %.1f s", len(self._by_shape), time.perf_counter() - started)
+
+    def _timed(self, batch_size: int, length: int) -> ShapeTiming:
+        """A shape's call time with texts of one token and with texts that fill it."""
+        # Any token id but padding's: the time depends on how many steps are real, not on the words.
+        token = PADDING_ID + 1
+        one_step = np.full((batch_size, length), PADDING_ID, dtype=np.int64)
+        one_step[:, 0] = token
+        every_step = np.full((batch_size, length), token, dtype=np.int64)
+        one_step_s = _fastest_of(partial(self._padded_call, one_step), 3)
+        # Noise can time the fuller call quicker; it never is.
+        return ShapeTiming(one_step_s, max(one_step_s, _fastest_of(partial(self._padded_call, every_step), 3)))
 
 
 def _fastest_of(call: Callable[[], object], repeats: int) -> float:
@@ -225,12 +250,19 @@ def _fastest_of(call: Callable[[], object], repeats: int) -> float:
     return min(durations)
 
 
-def _monotone(seconds: ShapeTimes) -> ShapeTimes:
-    """Each shape's time raised to the longest time of any shape it contains, so that timing noise
-    never makes a larger shape look cheaper than a smaller one."""
+def _monotone(timings: dict[tuple[int, int], ShapeTiming]) -> dict[tuple[int, int], ShapeTiming]:
+    """Each shape's times raised to the longest of any shape it contains, so that timing noise never
+    makes a larger shape look cheaper than a smaller one."""
+
+    def contained(shape: tuple[int, int]) -> list[ShapeTiming]:
+        return [timing for (rows, steps), timing in timings.items() if rows <= shape[0] and steps <= shape[1]]
+
     return {
-        shape: max(taken for (rows, steps), taken in seconds.items() if rows <= shape[0] and steps <= shape[1])
-        for shape in seconds
+        shape: ShapeTiming(
+            max(timing.one_step_s for timing in contained(shape)),
+            max(timing.every_step_s for timing in contained(shape)),
+        )
+        for shape in timings
     }
 
 

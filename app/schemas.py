@@ -7,8 +7,10 @@ from fastapi import Body
 from fastapi.openapi.models import Example
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, create_model
 
-# At least one character that is not whitespace; stated in the schema, checked by _not_blank.
-_NOT_BLANK = r"\S"
+# At least one character that is not whitespace; stated in the schema, checked by _not_blank. The
+# whitespace is spelled out rather than written \s, on which Python and JSON Schema (ECMAScript)
+# disagree: Python counts U+0085 and U+001C to U+001F as whitespace, ECMAScript does not.
+_NOT_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 
 
 def _not_blank(text: str) -> str:

@@ -113,7 +113,7 @@ class ModelSlot:
         predict: Callable[[list[str]], list[TextScore]] = model.predict
         if not model.plans_calls:
             predict = in_length_groups(model.predict, self.settings.length_group_size)
-        workers = self.settings.model_workers or usable_cores()
+        workers = self.settings.model_workers or usable_cores() + 1
         batcher = await self._started_batcher(
             predict, self.settings.max_batch_size, self.metrics.observe_batch, workers
         )

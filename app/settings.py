@@ -31,31 +31,35 @@ class Settings(BaseSettings):
     # of each per core (see README, Measured serving speed).
     tf_intra_op_threads: int | None = Field(None, ge=0)
     tf_inter_op_threads: int | None = Field(None, ge=0)
-    # Model calls that run at once, each on its own thread; unset: one per core. A compiled model
-    # call keeps about one core busy, so a second call beside it uses the core the first leaves idle.
+    # Batches being computed at once, each on a thread of its own; unset: one per core and one more.
+    # A compiled model call keeps about one core busy, so there is a call per core, and one more
+    # batch ready to start the moment one of them finishes.
     model_workers: int | None = Field(None, ge=1)
     # Python's switch interval: how long a thread may hold the GIL while another waits for it (5 ms
     # in Python). A model thread comes back from each compiled call needing the GIL while the event
     # loop holds it, and the core it computed on idles until it gets it.
     gil_switch_interval_ms: float = Field(1.0, gt=0)
 
-    # Most texts coalesced into one model call.
-    max_batch_size: int = Field(64, ge=1)
+    # Most texts coalesced into one batch. Small batches, several at once, keep a text's wait short:
+    # a batch's model calls cost about the same per text from eight texts up (README, Batching).
+    max_batch_size: int = Field(16, ge=1)
     # Under load, how long a batch may wait in all for more texts to join it (a lone request never waits).
     max_batch_wait_ms: float = Field(20.0, ge=0)
     # Under load, the batch stops waiting once no text arrived for this long.
     batch_idle_gap_ms: float = Field(3.0, ge=0)
-    # A batch larger than this is cut into model calls of texts of similar length, so that short
-    # texts are not padded to the longest one; 0 makes one call per batch.
+    # Without XLA, a batch larger than this is cut into calls of serving_default on texts of similar
+    # length, so that short texts are not padded to the longest one; 0 makes one call per batch.
+    # (With XLA the batch is cut by its token counts, into the calls that take least time.)
     length_group_size: int = Field(32, ge=0)
     # Run the numeric half of the model (token ids to probabilities) compiled by XLA, for versions
     # whose SavedModel exports that half; versions without it, or false here, call serving_default.
     xla: bool = True
     # XLA compiles one program per input shape, all of them at load (before /readyz): a model call
     # is padded up to the next of these token counts and batch sizes. The model's own sequence
-    # length and MAX_BATCH_SIZE are always included; sizes above them are ignored.
-    xla_length_buckets: list[int] = [32, 64, 128, 200, 300]
-    xla_batch_buckets: list[int] = [1, 8, 32]
+    # length and MAX_BATCH_SIZE are always included; sizes above them are ignored. The recurrent
+    # layers stop after a call's longest text, so a few widths suffice; each shape costs memory.
+    xla_length_buckets: list[int] = [32, 128]
+    xla_batch_buckets: list[int] = [1, 4, 8, 16, 32]
     # Most texts waiting for a model call; beyond it requests get 503 with Retry-After.
     max_queue_items: int = Field(1024, ge=1)
     # Longest a request waits for its predictions before it gets 504.

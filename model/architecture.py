@@ -1,13 +1,18 @@
 """The stacked-LSTM classifier, built with the Functional API."""
 
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 import keras
 from keras import layers, ops
 
+from model.artifact import PADDING_ID
 from model.config import ModelConfig
 
 EMBEDDING_LAYER = "embedding"
+# One recurrent layer over right-padded inputs: (layer, inputs [batch, steps, width], lengths) -> outputs.
+RecurrentLayer = Callable[[layers.LSTM, Any, Any], Any]
 
 
 class MaskedMeanMaxPooling(layers.Layer):
@@ -49,30 +54,31 @@ def build_model(config: ModelConfig) -> keras.Model:
     return keras.Model(token_ids, logit, name="sentiment_lstm")
 
 
-def logit_from_embeddings(model: keras.Model, embedded, mask):
+def logit_from_embeddings(model: keras.Model, embedded, mask, recurrent: RecurrentLayer | None = None):
     """The logit `model` gives a text whose embedding layer output is `embedded` ([batch, steps,
     width]) with `mask` ([batch, steps], False on padding after each text), in inference mode.
 
-    Explanations need the model as a function of its embeddings, to take gradients with respect to
-    them. This runs the layers after the embedding in order, handing the mask to those that take
-    one, as Keras does when it propagates the embedding's mask. The recurrent layers run as one
-    fused TensorFlow op per direction (`fused_lstm`) instead of Keras's step-by-step loop: the same
-    arithmetic, but its gradient costs a fraction of the loop's, whose every step pays for many
-    small ops.
+    This runs the layers after the embedding in order, handing the mask to those that take one,
+    as Keras does when it propagates the embedding's mask, except that the recurrent layers run as
+    `recurrent` (by default `fused_lstm`) instead of Keras's step-by-step loop: the same
+    arithmetic, computed another way. Explanations need the model as a function of its embeddings,
+    to take gradients with respect to them, and the fused op's gradient costs a fraction of the
+    loop's, whose every step pays for many small ops; compiled serving runs `lstm_to_longest`.
     """
     import tensorflow as tf
 
+    recurrent = recurrent or fused_lstm
     layers_after = model.layers[[layer.name for layer in model.layers].index(EMBEDDING_LAYER) + 1 :]
     lengths = tf.reduce_sum(tf.cast(mask, tf.int64), axis=1)
     x = embedded
     for layer in layers_after:
         if isinstance(layer, layers.Bidirectional) and _is_plain_lstm(layer.forward_layer):
             x = ops.concatenate(
-                [fused_lstm(layer.forward_layer, x, lengths), fused_lstm(layer.backward_layer, x, lengths)], axis=-1
+                [recurrent(layer.forward_layer, x, lengths), recurrent(layer.backward_layer, x, lengths)], axis=-1
             )
             continue
         if isinstance(layer, layers.LSTM) and _is_plain_lstm(layer):
-            x = fused_lstm(layer, x, lengths)
+            x = recurrent(layer, x, lengths)
             continue
         arguments = inspect.signature(layer.call).parameters
         options = {}
@@ -85,6 +91,15 @@ def logit_from_embeddings(model: keras.Model, embedded, mask):
         if mask is not None and layer.compute_mask(inputs, mask) is None:
             mask = None
     return x
+
+
+def logit_to_longest(model: keras.Model, token_ids):
+    """The logit `model` gives right-padded `token_ids` (0 is padding), computed with every recurrent
+    layer stopping after the batch's longest text (`lstm_to_longest`)."""
+    import tensorflow as tf
+
+    embedded = model.get_layer(EMBEDDING_LAYER)(token_ids)
+    return logit_from_embeddings(model, embedded, tf.not_equal(token_ids, PADDING_ID), lstm_to_longest)
 
 
 def _is_plain_lstm(layer: layers.Layer) -> bool:
@@ -106,21 +121,14 @@ def fused_lstm(layer: layers.LSTM, inputs, lengths):
     columns are reordered; its forget bias and cell clipping are turned off, as in Keras.
     BlockLSTMV2 takes Keras's order, but its gradient with respect to the inputs is wrong in
     TensorFlow 2.21 (a test compares both directions' gradients with Keras's loop).
-
-    A layer that reads backwards starts at each text's last token, as Keras's masked loop does: the
-    real steps are reversed in place, run forwards, and reversed back. Outputs at padded steps are
-    not Keras's, and everything after the recurrent layers masks them out.
     """
     import tensorflow as tf
 
     cell = layer.cell
-    steps = tf.transpose(inputs, [1, 0, 2])
-    if layer.go_backwards:
-        steps = tf.reverse_sequence(steps, lengths, seq_axis=0, batch_axis=1)
+    steps = _in_reading_order(layer, inputs, lengths)
     batch = tf.shape(steps)[1]
     zeros = tf.zeros([batch, cell.units], dtype=steps.dtype)
     no_peephole = tf.zeros([cell.units], dtype=steps.dtype)
-    bias = cell.bias if cell.use_bias else tf.zeros([4 * cell.units], dtype=steps.dtype)
     outputs = tf.raw_ops.BlockLSTM(
         seq_len_max=tf.cast(tf.shape(steps)[0], tf.int64),
         x=steps,
@@ -130,14 +138,72 @@ def fused_lstm(layer: layers.LSTM, inputs, lengths):
         wci=no_peephole,
         wcf=no_peephole,
         wco=no_peephole,
-        b=_icfo(bias),
+        b=_icfo(_bias(cell, steps.dtype)),
         forget_bias=0.0,
         cell_clip=-1.0,
         use_peephole=False,
     ).h
+    return _in_text_order(layer, outputs, lengths)
+
+
+def lstm_to_longest(layer: layers.LSTM, inputs, lengths):
+    """An LSTM layer's outputs over right-padded `inputs` ([batch, steps, width]) of `lengths`, as a
+    loop of Keras's own step arithmetic that stops after the longest text.
+
+    Keras's masked loop computes every step of the padded tensor; this one computes as many steps
+    as the batch's longest text has, so that a server that compiles one program for a padded width
+    (XLA) pays only for the steps the batch holds. It needs no mask: each text's padding follows its
+    last token, so no real step reads a padded one. Without the mask's selects it is also cheaper
+    per step than Keras's loop.
+    """
+    import tensorflow as tf
+
+    cell = layer.cell
+    steps = _in_reading_order(layer, inputs, lengths)
+    kernel, recurrent_kernel = ops.convert_to_tensor(cell.kernel), ops.convert_to_tensor(cell.recurrent_kernel)
+    bias = _bias(cell, steps.dtype)
+    batch = tf.shape(steps)[1]
+    outputs = tf.TensorArray(steps.dtype, size=tf.shape(steps)[0], element_shape=tf.TensorShape([None, cell.units]))
+
+    def step(time, hidden, carry, outputs):
+        gates = tf.matmul(steps[time], kernel) + tf.matmul(hidden, recurrent_kernel) + bias
+        input_gate, forget_gate, candidate, output_gate = tf.split(gates, 4, axis=-1)
+        carry = tf.sigmoid(forget_gate) * carry + tf.sigmoid(input_gate) * tf.tanh(candidate)
+        hidden = tf.sigmoid(output_gate) * tf.tanh(carry)
+        return time + 1, hidden, carry, outputs.write(time, hidden)
+
+    longest = tf.cast(tf.reduce_max(lengths), tf.int32)
+    zeros = tf.zeros([batch, cell.units], dtype=steps.dtype)
+    # Steps after the longest text are never written, and a TensorArray reads them as zeros.
+    *_, outputs = tf.while_loop(lambda time, *_: time < longest, step, (0, zeros, zeros, outputs))
+    return _in_text_order(layer, outputs.stack(), lengths)
+
+
+def _in_reading_order(layer: layers.LSTM, inputs, lengths):
+    """`inputs` time-major, in the order the layer reads them. A layer that reads backwards starts
+    at each text's last token, as Keras's masked loop does: the real steps are reversed in place."""
+    import tensorflow as tf
+
+    steps = tf.transpose(inputs, [1, 0, 2])
+    if layer.go_backwards:
+        steps = tf.reverse_sequence(steps, lengths, seq_axis=0, batch_axis=1)
+    return steps
+
+
+def _in_text_order(layer: layers.LSTM, outputs, lengths):
+    """Time-major outputs in reading order back to batch-major in the texts' order. Outputs at padded
+    steps are not Keras's, and everything after the recurrent layers masks them out."""
+    import tensorflow as tf
+
     if layer.go_backwards:
         outputs = tf.reverse_sequence(outputs, lengths, seq_axis=0, batch_axis=1)
     return tf.transpose(outputs, [1, 0, 2])
+
+
+def _bias(cell: layers.LSTMCell, dtype):
+    import tensorflow as tf
+
+    return ops.convert_to_tensor(cell.bias) if cell.use_bias else tf.zeros([4 * cell.units], dtype=dtype)
 
 
 def _icfo(gates):

@@ -69,6 +69,8 @@ EXPLAIN_SIGNATURE_DESCRIPTION = {
 # serving_default in two halves, for a server that compiles the numeric half (with XLA) on shapes of
 # its choosing: the string ops (standardisation, vocabulary, truncation, padding to the longest text)
 # in one, token ids to probabilities in the other. Chained, they compute what serving_default does.
+# The numeric half's recurrent layers stop after the batch's longest text, so padding a call wider
+# (to a width a compiler has a program for) costs little.
 # Versions exported before these existed lack them; serving_default alone is the contract.
 TOKENIZE_SIGNATURE = "tokenize"
 OUTPUT_TOKEN_IDS = "token_ids"

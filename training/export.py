@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from model.architecture import EMBEDDING_LAYER, logit_from_embeddings
+from model.architecture import EMBEDDING_LAYER, logit_from_embeddings, logit_to_longest
 from model.artifact import (
     EXPLAIN_SIGNATURE_DESCRIPTION,
     EXPLAIN_SIGNATURE_NAME,
@@ -188,12 +188,16 @@ def tokenize_function(
 
 
 def score_function(model: keras.Model, temperature: float) -> tf.types.experimental.PolymorphicFunction:
-    """The numeric half of `serve`: padded token ids (0 is padding, masked) in; probabilities out."""
+    """The numeric half of `serve`: right-padded token ids (0 is padding) in; probabilities out.
+
+    Its recurrent layers stop after the longest text (`logit_to_longest`), so a server that compiles
+    it for a few padded widths pays only for the steps each batch holds.
+    """
     temperature = tf.constant(temperature, dtype=tf.float32)
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None, None], dtype=tf.int64, name=INPUT_TOKEN_IDS)])
     def score_token_ids(token_ids: tf.Tensor) -> dict[str, tf.Tensor]:
-        return {OUTPUT_PROBABILITY: tf.sigmoid(model(token_ids, training=False) / temperature)}
+        return {OUTPUT_PROBABILITY: tf.sigmoid(logit_to_longest(model, token_ids) / temperature)}
 
     return score_token_ids
 

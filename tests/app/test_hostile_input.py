@@ -48,6 +48,9 @@ CASES = {
     "too many items": (JSON, body({"texts": ["great"] * (DEFAULTS.max_batch_items + 1)}), 422, "too_long"),
     "empty string": (JSON, body({"texts": [""]}), 422, "string_too_short"),
     "whitespace only": (JSON, body({"texts": [" \n\t\u00a0 "]}), 422, "value_error"),
+    "unicode spaces only": (JSON, body({"texts": ["\u2003\u3000\ufeff\u2028"]}), 422, "value_error"),
+    # Not whitespace to JSON Schema's pattern (ECMAScript), so valid by the schema: it is answered.
+    "only a next-line control character": (JSON, body({"texts": ["\u0085"]}), 200, "no_known_words"),
     "text over the character limit": (JSON, body({"text": "great " * 4000}), 422, "string_too_long"),
     "one 19,000-character token": (JSON, body({"text": "a" * 19_000}), 200, "no_known_words"),
     "single text is a number": (JSON, body({"text": 5}), 422, "string_type"),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from app.model_store import Buckets, CompiledForward, ShapeTimes, load_version, plan_calls
+from app.model_store import Buckets, CompiledForward, ShapeTiming, load_version, plan_calls
 from model.artifact import METADATA_FILE, SIGNATURE_NAME
 from model.grouping import in_length_groups, length_groups
 
@@ -92,22 +92,21 @@ def test_a_version_without_the_halves_is_served_by_serving_default(tiny_version:
     assert model.predict(SCORED[:5]) == expected
 
 
-BUCKETS = Buckets(lengths=(8, 32, 128), batch_sizes=(1, 4, 16))
+BATCH_SIZES = (1, 4, 16)
 
 
-def padded_steps_times(overhead: float) -> ShapeTimes:
-    """Shape times of a model that costs `overhead` per call plus one unit per padded token step."""
-    return {(rows, steps): overhead + rows * steps for rows in BUCKETS.batch_sizes for steps in BUCKETS.lengths}
+def padded_steps(overhead: float):
+    """Call times of a model that costs `overhead` per call plus one unit per padded row and step it
+    computes (rows up to a batch size, steps up to the longest text)."""
+
+    def call_time(texts: int, longest: int) -> float:
+        return overhead + min(size for size in BATCH_SIZES if size >= texts) * longest
+
+    return call_time
 
 
-def total_time(calls: list[tuple[int, int]], lengths: list[int], times: ShapeTimes) -> float:
-    def bucket(size: int, sizes: tuple[int, ...]) -> int:
-        return min(candidate for candidate in sizes if candidate >= size)
-
-    return sum(
-        times[(bucket(end - start, BUCKETS.batch_sizes), bucket(lengths[end - 1], BUCKETS.lengths))]
-        for start, end in calls
-    )
+def total_time(calls: list[tuple[int, int]], lengths: list[int], call_time) -> float:
+    return sum(call_time(end - start, lengths[end - 1]) for start, end in calls)
 
 
 def every_cut(count: int, largest: int) -> list[list[tuple[int, int]]]:
@@ -125,32 +124,40 @@ def every_cut(count: int, largest: int) -> list[list[tuple[int, int]]]:
 def test_the_planned_calls_take_the_least_time_of_every_way_to_cut_the_batch(seed: int):
     rng = np.random.default_rng(seed)
     lengths = sorted(int(length) for length in rng.integers(1, 129, size=int(rng.integers(2, 11))))
-    times = padded_steps_times(overhead=float(rng.choice([0, 40, 400])))
-    calls = plan_calls(lengths, BUCKETS, times)
+    call_time = padded_steps(overhead=float(rng.choice([0, 40, 400])))
+    calls = plan_calls(lengths, BATCH_SIZES, call_time)
     assert [start for start, _ in calls] == [0] + [end for _, end in calls[:-1]]
     assert calls[-1][1] == len(lengths) and all(0 < end - start <= 16 for start, end in calls)
-    fastest = min(total_time(plan, lengths, times) for plan in every_cut(len(lengths), largest=16))
-    assert total_time(calls, lengths, times) == pytest.approx(fastest)
+    fastest = min(total_time(plan, lengths, call_time) for plan in every_cut(len(lengths), largest=16))
+    assert total_time(calls, lengths, call_time) == pytest.approx(fastest)
 
 
 def test_a_long_text_gets_a_call_of_its_own_rather_than_lengthening_the_short_ones():
     lengths = [5] * 15 + [120]
-    assert plan_calls(lengths, BUCKETS, padded_steps_times(overhead=40)) == [(0, 15), (15, 16)]
+    assert plan_calls(lengths, BATCH_SIZES, padded_steps(overhead=40)) == [(0, 15), (15, 16)]
     # When a call costs far more than its steps, one call is cheapest again.
-    assert plan_calls(lengths, BUCKETS, padded_steps_times(overhead=100_000)) == [(0, 16)]
+    assert plan_calls(lengths, BATCH_SIZES, padded_steps(overhead=100_000)) == [(0, 16)]
 
 
 def test_a_batch_larger_than_every_bucket_is_cut_into_calls_that_fit_one():
-    calls = plan_calls([10] * 40, BUCKETS, padded_steps_times(overhead=40))
+    calls = plan_calls([10] * 40, BATCH_SIZES, padded_steps(overhead=40))
     # Two full calls and two of four texts: a third call of sixteen would pad eight rows.
     assert sorted(end - start for start, end in calls) == [4, 4, 16, 16]
+
+
+def test_a_shapes_time_grows_with_the_longest_text_between_its_two_timings():
+    timing = ShapeTiming(one_step_s=1.0, every_step_s=5.0)
+    assert [timing.seconds(longest, width=9) for longest in (0, 1, 5, 9, 20)] == [1.0, 1.0, 3.0, 5.0, 5.0]
 
 
 def test_the_compiled_forward_times_every_shape_it_compiles(tiny_version: Path):
     compiled = load_version(tiny_version, Buckets(lengths=(4, 16), batch_sizes=(1, 4)))
     assert isinstance(compiled.forward, CompiledForward)
-    times = compiled.forward.shape_times()
-    assert set(times) == compiled.forward.compiled_shapes()
+    timings = compiled.forward.shape_timings()
+    assert set(timings) == compiled.forward.compiled_shapes()
     # Measured, then made monotone: a shape never takes less than one it contains.
-    assert all(seconds > 0 for seconds in times.values())
-    assert times[(4, 16)] >= max(times[(1, 16)], times[(4, 4)]) >= times[(1, 4)]
+    assert all(0 < timing.one_step_s <= timing.every_step_s for timing in timings.values())
+    assert timings[(4, 16)].every_step_s >= max(timings[(1, 16)].every_step_s, timings[(4, 4)].every_step_s)
+    # A call of more, or of longer, texts is never expected to be quicker.
+    forward = compiled.forward
+    assert forward.call_time(1, 2) <= forward.call_time(1, 12) <= forward.call_time(3, 12) <= forward.call_time(4, 16)

@@ -3,7 +3,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model.architecture import EMBEDDING_LAYER, build_model, fused_lstm, logit_from_embeddings
+from model.architecture import (
+    EMBEDDING_LAYER,
+    build_model,
+    fused_lstm,
+    logit_from_embeddings,
+    logit_to_longest,
+    lstm_to_longest,
+)
 from model.config import ModelConfig
 
 
@@ -40,8 +47,9 @@ def test_build_model_is_deterministic_under_a_seed(tiny_config):
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
+@pytest.mark.parametrize("recurrent", [fused_lstm, lstm_to_longest])
 @pytest.mark.parametrize("go_backwards", [False, True])
-def test_the_fused_lstm_gives_kerass_outputs_and_input_gradients_on_padded_texts(go_backwards: bool):
+def test_each_recurrent_layer_gives_kerass_outputs_and_input_gradients_on_padded_texts(go_backwards: bool, recurrent):
     keras.utils.set_random_seed(3)
     layer = keras.layers.LSTM(6, return_sequences=True, go_backwards=go_backwards)
     inputs = tf.random.normal([3, 7, 5])
@@ -55,7 +63,7 @@ def test_the_fused_lstm_gives_kerass_outputs_and_input_gradients_on_padded_texts
             # Keras returns a backwards layer's outputs last step first, and Bidirectional flips them
             # back into time order; the fused op keeps time order.
             expected = tf.reverse(expected, axis=[1])
-        fused = fused_lstm(layer, inputs, lengths)
+        fused = recurrent(layer, inputs, lengths)
         expected_loss = tf.reduce_sum(tf.sin(expected) * weights)
         fused_loss = tf.reduce_sum(tf.sin(fused) * weights)
     np.testing.assert_allclose((fused * weights).numpy(), (expected * weights).numpy(), atol=1e-5)
@@ -64,12 +72,28 @@ def test_the_fused_lstm_gives_kerass_outputs_and_input_gradients_on_padded_texts
     )
 
 
+@pytest.mark.parametrize("recurrent", [fused_lstm, lstm_to_longest])
 @pytest.mark.parametrize("bidirectional", [True, False])
-def test_the_logit_from_embeddings_is_the_models_logit(bidirectional: bool):
+def test_the_logit_from_embeddings_is_the_models_logit(bidirectional: bool, recurrent):
     model = build_model(
         ModelConfig(vocabulary_size=50, embedding_dim=8, lstm_units=(4, 3), bidirectional=bidirectional)
     )
     token_ids = tf.constant([[5, 9, 12, 3, 7], [4, 8, 0, 0, 0], [2, 0, 0, 0, 0]], dtype=tf.int64)
     embedded = model.get_layer(EMBEDDING_LAYER)(token_ids)
-    from_embeddings = logit_from_embeddings(model, embedded, tf.not_equal(token_ids, 0))
+    from_embeddings = logit_from_embeddings(model, embedded, tf.not_equal(token_ids, 0), recurrent)
     np.testing.assert_allclose(from_embeddings.numpy(), model(token_ids, training=False).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_the_logit_to_the_longest_text_is_the_models_whatever_the_padding_after_it(jit_compile: bool):
+    model = build_model(ModelConfig(vocabulary_size=50, embedding_dim=8, lstm_units=(4, 3)))
+    token_ids = np.array([[5, 9, 12, 3, 7], [4, 8, 0, 0, 0], [2, 0, 0, 0, 0], [0, 0, 0, 0, 0]])
+    expected = model(token_ids, training=False).numpy()
+    compute = tf.function(lambda ids: logit_to_longest(model, ids), jit_compile=jit_compile)
+    # Padded wider than the longest text: the loop stops at the longest, and the scores stay.
+    for width in (5, 9, 32):
+        padded = np.pad(token_ids, [(0, 0), (0, width - 5)])
+        np.testing.assert_allclose(compute(tf.constant(padded)).numpy(), expected, atol=1e-5)
+    # A batch of empty texts only: no step at all.
+    empty = np.zeros((2, 6), dtype=np.int64)
+    np.testing.assert_allclose(compute(tf.constant(empty)).numpy(), model(empty, training=False).numpy(), atol=1e-5)
