@@ -31,6 +31,20 @@ class ServingUnit:
         return [self.batcher] if self.explainer is None else [self.batcher, self.explainer]
 
 
+def xla_buckets(settings: Settings) -> Buckets | None:
+    """The shapes the settings ask XLA to compile (None: no XLA); MAX_BATCH_SIZE is always one."""
+    if not settings.xla:
+        return None
+    largest = settings.max_batch_size
+    batch_sizes = {size for size in settings.xla_batch_buckets if size < largest} | {largest}
+    return Buckets(tuple(settings.xla_length_buckets), tuple(batch_sizes))
+
+
+def model_workers(settings: Settings) -> int:
+    """Batches computed at once: MODEL_WORKERS, or one per core and one more."""
+    return settings.model_workers or usable_cores() + 1
+
+
 def freeze_heap() -> None:
     """Take every object alive now out of the garbage collector's reach.
 
@@ -79,18 +93,11 @@ class ModelSlot:
             if path in self._failed:
                 continue
             try:
-                return load_version(path, self._xla_buckets())
+                return load_version(path, xla_buckets(self.settings))
             except ModelLoadError as error:
                 self._failed.add(path)
                 logger.error("skipping version %s: %s", path.name, error)
         return None
-
-    def _xla_buckets(self) -> Buckets | None:
-        if not self.settings.xla:
-            return None
-        largest = self.settings.max_batch_size
-        batch_sizes = {size for size in self.settings.xla_batch_buckets if size < largest} | {largest}
-        return Buckets(tuple(self.settings.xla_length_buckets), tuple(batch_sizes))
 
     async def _started_batcher(self, predict, max_batch_size: int, on_batch, workers: int = 1) -> MicroBatcher:
         """A started batcher with the settings' queue limit, waits and time-out."""
@@ -113,7 +120,7 @@ class ModelSlot:
         predict: Callable[[list[str]], list[TextScore]] = model.predict
         if not model.plans_calls:
             predict = in_length_groups(model.predict, self.settings.length_group_size)
-        workers = self.settings.model_workers or usable_cores() + 1
+        workers = model_workers(self.settings)
         batcher = await self._started_batcher(
             predict, self.settings.max_batch_size, self.metrics.observe_batch, workers
         )
