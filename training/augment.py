@@ -141,6 +141,10 @@ _CONTRACTED_MODALS = {
 }
 _SENTENCE_END = re.compile(r"[.!?]+$")
 _ARTICLE = re.compile(r"\s+(?:a|an|the)\b", re.IGNORECASE)
+# Subjects as they read after "about": "It was dull." -> "There was nothing dull about it." ("I was
+# bored." has no such form: it tells the speaker's state, not the film's.)
+_OBJECT_PRONOUNS = {"he": "him", "she": "her", "they": "them", "it": "it"}
+_SPEAKERS = frozenset(("i", "we", "you"))
 # Predicates of at most this many words also become bare fragments: "Not wooden at all."
 _MAX_FRAGMENT_WORDS = 4
 
@@ -179,13 +183,30 @@ def _verdict_verbs(text: str) -> list[re.Match[str]]:
 
 def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator) -> str:
     verb = match.group(1)
-    predicate = _SENTENCE_END.sub("", text[match.end() :]).strip()
+    subject = text[: match.start()].strip()
+    rest = text[match.end() :]
+    predicate = _SENTENCE_END.sub("", rest).strip()
+    article = _ARTICLE.match(rest)
     if 0 < len(predicate.split()) <= _MAX_FRAGMENT_WORDS and rng.random() < 0.3:
         return f"Not {predicate}{' at all' if rng.random() < 0.5 else ''}."
+    if article is not None and article.group().strip().lower() in ("a", "an") and rng.random() < 0.3:
+        # "It was a disaster." -> "It was no disaster."
+        return text[: match.end()] + " no" + rest[article.end() :]
+    about = _OBJECT_PRONOUNS.get(subject.lower(), subject[:1].lower() + subject[1:])
+    if (
+        article is None
+        and len(predicate.split()) in (1, 2)
+        and 0 < len(subject.split()) <= 4
+        and subject.lower() not in _SPEAKERS
+        and rng.random() < 0.25
+    ):
+        # "The plot was predictable." -> "There was nothing predictable about the plot."
+        tense = "was" if verb.lower() in ("was", "were") else "is"
+        return f"There {tense} nothing {predicate} about {about}."
     choice = rng.integers(3)
     if choice == 0 and verb.lower() in _CONTRACTED:
         replacement = _same_case(verb, _CONTRACTED[verb.lower()])
-    elif choice == 1 and not _ARTICLE.match(text[match.end() :]):
+    elif choice == 1 and article is None:
         # "was never dull" reads well; "is never a great film" does not.
         replacement = f"{verb} never"
     else:
@@ -287,9 +308,22 @@ def rule_sentences(
     sure = np.flatnonzero(np.abs(logits) >= MIN_SOURCE_LOGIT)
     negative = [index for index in rng.permutation(sure) if logits[index] < 0]
     positive = [index for index in rng.permutation(sure) if logits[index] > 0]
-    negated_texts, negated_logits = _negations(texts, logits, negative, positive, negation_count, rng)
-    joined_texts, joined_logits = _contrasts(texts, logits, negative, positive, contrast_count, rng)
-    agreeing_texts, agreeing_logits = _agreements(texts, logits, negative, positive, agreement_count, rng)
+    negated_texts, negated_logits, negated_from = _negations(texts, logits, negative, positive, negation_count, rng)
+    # The negated sentences are clauses of the pairs too, beside sentences without a negation, so
+    # that the pairs show where a negation's reach ends: in "The acting was not good. The plot was
+    # dull." the "not" turns "good" and leaves "dull" a complaint. Without them every "not" or
+    # "never" the model met turned what followed it, and it read "Two hours I will never get back.
+    # Dull, badly acted and far too long." as praise (training/README.md).
+    clause_texts = [*texts, *negated_texts]
+    clause_logits = np.concatenate([logits, np.asarray(negated_logits, dtype=np.float64)])
+    negated_indexes = range(len(texts), len(clause_texts))
+    negative = _shuffled([*negative, *(index for index in negated_indexes if clause_logits[index] < 0)], rng)
+    positive = _shuffled([*positive, *(index for index in negated_indexes if clause_logits[index] > 0)], rng)
+    origins = [*range(len(texts)), *negated_from]
+    joined_texts, joined_logits = _contrasts(
+        clause_texts, clause_logits, negative, positive, contrast_count, rng, origins
+    )
+    agreeing_texts, agreeing_logits = _agreements(clause_texts, clause_logits, negative, positive, agreement_count, rng)
     return RuleSentences(
         negated_texts + joined_texts + agreeing_texts,
         np.array(negated_logits + joined_logits + agreeing_logits, dtype=np.float64),
@@ -299,12 +333,18 @@ def rule_sentences(
     )
 
 
+def _shuffled(indexes: list[int], rng: np.random.Generator) -> list[int]:
+    return [indexes[position] for position in rng.permutation(len(indexes))]
+
+
 def _negations(
     texts: list[str], logits: np.ndarray, negative: list[int], positive: list[int], count: int, rng: np.random.Generator
-) -> tuple[list[str], list[float]]:
-    """Negated sentences, as many read positive (negated complaints) as negative (negated praise)."""
+) -> tuple[list[str], list[float], list[int]]:
+    """Negated sentences, as many read positive (negated complaints) as negative (negated praise),
+    with their logits and the index of the sentence each was made from."""
     made: list[str] = []
     made_logits: list[float] = []
+    made_from: list[int] = []
     for sources in (negative, positive):
         wanted = count // 2 if sources is negative else count - count // 2
         found = 0
@@ -315,27 +355,57 @@ def _negations(
             if rewritten is not None:
                 made.append(rewritten)
                 made_logits.append(-NEGATION_STRENGTH * float(logits[index]))
+                made_from.append(index)
                 found += 1
-    return made, made_logits
+    return made, made_logits, made_from
 
 
 def _contrasts(
-    texts: list[str], logits: np.ndarray, negative: list[int], positive: list[int], count: int, rng: np.random.Generator
+    texts: list[str],
+    logits: np.ndarray,
+    negative: list[int],
+    positive: list[int],
+    count: int,
+    rng: np.random.Generator,
+    origins: list[int],
 ) -> tuple[list[str], list[float]]:
-    """Joined sentences of one negative and one positive clause, half decided by each."""
-    negative, positive = _clause_sources(texts, negative), _clause_sources(texts, positive)
+    """Joined sentences of one negative and one positive clause, half decided by each. `origins`
+    gives each clause the sentence it was made from (itself, unless negated): a negated sentence is
+    never joined with its own source ("The cast wasn't superb, but the cast was superb.")."""
+    pairs = _partners(_clause_sources(texts, negative), _clause_sources(texts, positive), origins)
     made: list[str] = []
     made_logits: list[float] = []
     # Each pair serves twice, once decided by either clause, so that "but" rather than either
     # clause's words carries the verdict (this doubled the joined sentences of version 7 and
     # lowered validation loss; training/README.md).
-    for number in range(min(count, 2 * min(len(negative), len(positive)))):
+    for number in range(min(count, 2 * len(pairs))):
         # Even numbers end on the positive clause's verdict, odd ones on the negative's.
-        deciding, other = (positive, negative) if number % 2 == 0 else (negative, positive)
-        decider, conceded = deciding[number // 2], other[number // 2]
+        bad, good = pairs[number // 2]
+        decider, conceded = (good, bad) if number % 2 == 0 else (bad, good)
         made.append(joined(texts[conceded], texts[decider], rng))
         made_logits.append(CONTRAST_STRENGTH * float(logits[decider]))
     return made, made_logits
+
+
+def _partners(negative: list[int], positive: list[int], origins: list[int]) -> list[tuple[int, int]]:
+    """Each negative clause with the first positive clause not yet taken that has another origin."""
+    pairs = []
+    # Positive clauses passed over because they shared the origin of the clause they were offered to.
+    held: list[int] = []
+    unseen = iter(positive)
+    for bad in negative:
+        good = next((candidate for candidate in held if origins[candidate] != origins[bad]), None)
+        if good is not None:
+            held.remove(good)
+        else:
+            for candidate in unseen:
+                if origins[candidate] != origins[bad]:
+                    good = candidate
+                    break
+                held.append(candidate)
+        if good is not None:
+            pairs.append((bad, good))
+    return pairs
 
 
 def _agreements(

@@ -26,8 +26,15 @@ def rng(seed: int = 0) -> np.random.Generator:
     [
         (
             "The acting was wooden.",
-            {"The acting was not wooden.", "The acting wasn't wooden.", "The acting was never wooden."},
+            {
+                "The acting was not wooden.",
+                "The acting wasn't wooden.",
+                "The acting was never wooden.",
+                "There was nothing wooden about the acting.",
+            },
         ),
+        ("It is a disaster.", {"It is not a disaster.", "It isn't a disaster.", "It is no disaster."}),
+        ("I was bored.", {"I was not bored.", "I wasn't bored.", "I was never bored."}),
         ("You will be bored.", {"You will not be bored.", "You won't be bored.", "You will never be bored."}),
         ("I loved it.", {"I did not love it.", "I didn't love it."}),
         ("We recommend this film.", {"We do not recommend this film.", "We don't recommend this film."}),
@@ -51,8 +58,10 @@ def test_a_one_verb_sentence_is_negated_at_its_verb(text: str, negations: set[st
     made = {negated(text, rng(seed)) for seed in range(40)}
     fragments = {sentence for sentence in made if sentence is not None and sentence.startswith("Not ")}
     assert made - fragments <= negations and made - fragments
-    # Short predicates also become the bare fragments people type.
-    assert fragments <= {"Not wooden.", "Not wooden at all."}
+    # Short predicates also become the bare fragments people type: "Not wooden.", "Not wooden at all."
+    for fragment in fragments:
+        predicate = fragment.removeprefix("Not ").removesuffix(".").removesuffix(" at all")
+        assert text.removesuffix(".").endswith(" " + predicate), fragment
 
 
 @pytest.mark.parametrize(
@@ -130,7 +139,8 @@ def test_negated_sentences_take_the_flipped_softened_label_half_of_either_sign()
 def _source_of(negated_text: str, original: str) -> bool:
     """Whether a negated sentence (or its fragment) came from `original`: all its content words are there."""
     content = [word.strip(".").lower() for word in negated_text.split()]
-    content = [word for word in content if word not in {"not", "never", "at", "all", "did", "didn't", "love"}]
+    ignored = {"not", "never", "at", "all", "did", "didn't", "love", "no", "there", "nothing", "about", "it"}
+    content = [word for word in content if word not in ignored]
     words = original.lower().strip(".").split() + ["loved"]
     return all(word in words or word.replace("n't", "") in words for word in content)
 
@@ -192,7 +202,36 @@ def test_training_sentences_include_the_rules_output_with_counts_in_the_summary(
     # One sure sentence of either sign: both negated, and joined once either way.
     assert teacher.summary["negated_sentences"] == 2 and teacher.summary["contrast_sentences"] == 2
     labels_by_text = dict(zip(teacher.texts, teacher.as_reviews().labels, strict=True))
-    negations = [text for text in labels_by_text if "not" in text.split() or "n't" in text or "never" in text.split()]
+    # The negated sentences themselves: one clause, with a negation.
+    negations = [
+        text for text in labels_by_text if _is_negated(text) and not any(joiner in text for joiner in (",", ";", ". "))
+    ]
     assert negations
     for text in negations:
         assert (labels_by_text[text] > 0.5) == ("wooden" in text)
+
+
+def _is_negated(text: str) -> bool:
+    return "not" in text.lower().split() or "n't" in text or "never" in text.split()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_negated_sentences_are_clauses_of_pairs_too_but_never_beside_their_own_source(seed: int):
+    texts, logits = _sure_sentences()
+    made = rule_sentences(texts, logits, negation_count=6, contrast_count=40, agreement_count=40, seed=seed)
+    negated_sentences = [_clause_text(text) for text in made.texts[: made.negations]]
+    pairs = [text.lower() for text in made.texts[made.negations :]]
+    # A negated clause beside one without a negation: the pair shows where the negation's reach ends.
+    assert any(
+        negated_clause in pair and any(_clause_text(text) in pair for text in texts)
+        for pair in pairs
+        for negated_clause in negated_sentences
+    )
+    for original in texts:
+        own_negations = {_clause_text(variant) for seed in range(40) if (variant := negated(original, rng(seed)))}
+        for pair in pairs:
+            assert not (_clause_text(original) in pair and any(variant in pair for variant in own_negations)), pair
+
+
+def _clause_text(sentence: str) -> str:
+    return sentence.rstrip(".").lower()
