@@ -31,7 +31,7 @@ from training.embeddings import pretrained_embeddings
 from training.evaluate import evaluation_figures
 from training.export import discard, export_description, publish_version, staging_directory, write_savedmodel
 from training.fitting import compile_model, progress_verbosity, round_callbacks
-from training.memory import MemoryLogger, log_memory, peak_rss_gb
+from training.memory import MemoryLogger, limit_allocator_arenas, log_memory, peak_rss_gb
 from training.pipeline import batched, logits_in_order, token_ids_of
 from training.pretrain import pretrain
 from training.report import write_report
@@ -219,6 +219,7 @@ def train_and_export(config: TrainConfig, data: ImdbData) -> Path:
 def main(argv: list[str] | None = None) -> int:
     def body(arguments: argparse.Namespace) -> None:
         config = config_from_arguments(arguments)
+        limit_allocator_arenas()
         train_and_export(config, load_imdb(config.data_dir))
 
     return run(build_parser(), body, (DataUnavailableError,), argv)

@@ -71,3 +71,8 @@ def test_a_short_benchmark_measures_every_level_against_the_ceiling(wrk: str, ti
     assert batched["differences"]["unjudged_agree"]
     assert batched["peak_rss_bytes"] > 0
     assert batched["python_client"]["requests"] > 0
+    # The first request is set against the same request sent back to back and after an idle pause.
+    assert batched["same_request_again_p50_s"] > 0 and batched["same_request_after_pause_p50_s"] > 0
+    assert results["summary"]["first_vs_after_pause"] == pytest.approx(
+        batched["first_request_s"] / batched["same_request_after_pause_p50_s"]
+    )
