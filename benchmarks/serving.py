@@ -37,7 +37,8 @@ logger = logging.getLogger("benchmarks.serving")
 CONNECTIONS = (1, 8, 32, 64)
 CEILING_BATCH_SIZES = (32, 64, 128)
 TEXTS_PER_MULTI_REQUEST = 16
-# Long enough for every thread of the service to have gone to sleep (20 ms was enough on a 2-core VM).
+# Long enough for every thread of the service to have gone to sleep: on a 2-core VM, every request
+# after a pause of 50 ms or more was as slow as the first one.
 PAUSE_S = 0.2
 # Texts compared between the service and the plain SavedModel.
 CHECKED_TEXTS = 2000

@@ -192,7 +192,6 @@ def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator) -
     if article is not None and article.group().strip().lower() in ("a", "an") and rng.random() < 0.3:
         # "It was a disaster." -> "It was no disaster."
         return text[: match.end()] + " no" + rest[article.end() :]
-    about = _OBJECT_PRONOUNS.get(subject.lower(), subject[:1].lower() + subject[1:])
     if (
         article is None
         and len(predicate.split()) in (1, 2)
@@ -202,6 +201,7 @@ def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator) -
     ):
         # "The plot was predictable." -> "There was nothing predictable about the plot."
         tense = "was" if verb.lower() in ("was", "were") else "is"
+        about = _OBJECT_PRONOUNS.get(subject.lower(), subject[:1].lower() + subject[1:])
         return f"There {tense} nothing {predicate} about {about}."
     choice = rng.integers(3)
     if choice == 0 and verb.lower() in _CONTRACTED:

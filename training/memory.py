@@ -16,8 +16,8 @@ _GIGABYTE_IN_KILOBYTES = 1024**2
 
 # glibc gives each thread that allocates its own heap ("arena"), up to eight per core, and frees
 # memory back to the arena it came from. Under TensorFlow's thread pools, freed tensors then sit in
-# many half-empty arenas: a training run with the rules peaked at 10.4 GB with glibc's default and at
-# 8.3 GB with two arenas, at the same time per epoch.
+# many half-empty arenas: the default config peaked at 8.1 GB with glibc's default and at 6.8 GB
+# with two arenas, with the same figures within run-to-run noise (training/README.md).
 TRAINING_ALLOCATOR_ARENAS = 2
 _M_ARENA_MAX = -8  # mallopt's parameter number for the arena limit, from glibc's malloc.h.
 
