@@ -376,7 +376,7 @@ def _contrasts(
     made: list[str] = []
     made_logits: list[float] = []
     # Each pair serves twice, once decided by either clause, so that "but" rather than either
-    # clause's words carries the verdict (this doubled the joined sentences of version 7 and
+    # clause's words carries the verdict (this doubled the joined sentences of rules run A and
     # lowered validation loss; training/README.md).
     for number in range(min(count, 2 * len(pairs))):
         # Even numbers end on the positive clause's verdict, odd ones on the negative's.

@@ -70,7 +70,9 @@ class TrainConfig:
     # drags."), half read positive and half negative, so that the LSTM learns what "not" does
     # (training/augment.py); as many as the sources allow, up to this number. Off by default, like the
     # two rules below: with them a text of two negative sentences ("Two hours I will never get back.
-    # Dull, badly acted and far too long.") was read as positive (training/README.md).
+    # Dull, badly acted and far too long.") was read as positive in five runs of six. The
+    # standardisation drops the period, so the model reads "never get back dull badly acted": a
+    # negation whose reach it cannot end (training/README.md).
     negation_sentences: int = 0
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
