@@ -12,7 +12,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("XLA_LENGTH_BUCKETS", "[]")
 os.environ.setdefault("XLA_BATCH_BUCKETS", "[1]")
 
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
 from model.config import ModelConfig  # noqa: E402
+from model.text import build_vectorizer  # noqa: E402
 from tests.imdb_fixture import write_aclimdb  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 
@@ -25,6 +29,19 @@ TINY_MODEL = ModelConfig(
     dense_units=4,
     dropout=0.1,
 )
+
+
+# A few words to adapt a vocabulary on, and the tiny model cut at 12 tokens (8 head, 4 tail), so that
+# texts of a few dozen of those words exercise truncation.
+CUT_WORDS = ["the", "film", "was", "great", "awful", "dull", "and", "superb", "plot", "actor"]
+SHORT_CUT_MODEL = replace(TINY_MODEL, sequence_length=12, tail_length=4)
+
+
+def adapted_vectorizer(config: ModelConfig) -> keras.layers.TextVectorization:
+    """The project's vectorizer for `config`, adapted on CUT_WORDS."""
+    vectorizer = build_vectorizer(config)
+    vectorizer.adapt(tf.constant([" ".join(CUT_WORDS)]))
+    return vectorizer
 
 
 def tiny_train_config(data_dir: Path, artifacts_dir: Path, runs_dir: Path) -> TrainConfig:

@@ -1,24 +1,19 @@
 """Tokenizing for training: cut chunk by chunk exactly as the exported model cuts whole texts."""
 
-from dataclasses import replace
-
 import numpy as np
 import tensorflow as tf
 
-from model.text import build_vectorizer, truncate
-from tests.conftest import TINY_MODEL
+from model.text import truncate
+from tests.conftest import CUT_WORDS, SHORT_CUT_MODEL, adapted_vectorizer
 from training.pipeline import token_ids_of, tokenize
-
-WORDS = ["the", "film", "was", "great", "awful", "dull", "and", "superb", "plot", "actor"]
 
 
 def test_chunked_tokenizing_cuts_each_text_as_the_whole_batch_would() -> None:
-    config = replace(TINY_MODEL, sequence_length=12, tail_length=4)
-    vectorizer = build_vectorizer(config)
-    vectorizer.adapt(tf.constant([" ".join(WORDS)]))
+    config = SHORT_CUT_MODEL
+    vectorizer = adapted_vectorizer(config)
     rng = np.random.default_rng(0)
     # Lengths on both sides of sequence_length, and empty texts, so that chunks mix cut and uncut ones.
-    texts = [" ".join(rng.choice(WORDS, size=rng.integers(0, 30))) for _ in range(23)]
+    texts = [" ".join(rng.choice(CUT_WORDS, size=rng.integers(0, 30))) for _ in range(23)]
     whole = truncate(vectorizer(tf.constant(texts)), config).to_list()
     chunked = token_ids_of(vectorizer, texts, config, chunk=5).to_list()
     assert chunked == whole

@@ -8,13 +8,11 @@ import pytest
 import tensorflow as tf
 
 from model.architecture import build_model
-from model.text import build_vectorizer
-from tests.conftest import TINY_MODEL
+from tests.conftest import CUT_WORDS, SHORT_CUT_MODEL, adapted_vectorizer
 from training.export import write_savedmodel
 from training.long_reviews import windowed_probabilities
 from training.teacher import words
 
-WORDS = ["the", "film", "was", "great", "awful", "dull", "and", "superb", "plot", "actor"]
 TEMPERATURE = 1.7
 
 
@@ -22,9 +20,8 @@ TEMPERATURE = 1.7
 def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """The same untrained tiny model exported twice: with head+tail truncation and with windows."""
     keras.utils.set_random_seed(3)
-    config = replace(TINY_MODEL, sequence_length=12, tail_length=4)
-    vectorizer = build_vectorizer(config)
-    vectorizer.adapt(tf.constant([" ".join(WORDS)]))
+    config = SHORT_CUT_MODEL
+    vectorizer = adapted_vectorizer(config)
     model = build_model(config)
     # Export needs built layers; training builds them by using them, so does this.
     model(vectorizer(tf.constant(["the film"])).to_tensor())
@@ -42,7 +39,7 @@ def probabilities(signature, texts: list[str]) -> np.ndarray:
 
 def texts_of(lengths: list[int], seed: int = 0) -> list[str]:
     rng = np.random.default_rng(seed)
-    return [" ".join(rng.choice(WORDS, size=length)).capitalize() + "!" for length in lengths]
+    return [" ".join(rng.choice(CUT_WORDS, size=length)).capitalize() + "!" for length in lengths]
 
 
 def test_short_texts_score_the_same_with_windows_as_with_head_and_tail(exported):
