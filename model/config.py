@@ -15,6 +15,11 @@ class ModelConfig:
     # model reads it whole, as windows of sequence_length tokens that start every window_stride tokens
     # (the last one ends on the text's last token), and averages the windows' logits.
     window_stride: int = 0
+    # Whether a run of sentence-ending punctuation (. ! ? ;) is read as a token of its own, so that
+    # the model sees where a sentence ends, and with it a negation's reach. Off by default, as in every
+    # version so far: trained with it and the rules, the model still read "Two hours I will never get
+    # back. Dull, badly acted and far too long." as faintly positive (training/README.md).
+    sentence_boundaries: bool = False
     # Width of the word embedding.
     embedding_dim: int = 128
     # Units of each stacked LSTM layer, first to last.

@@ -3,6 +3,10 @@
 Everything here is made of TensorFlow ops so that it is traced into the exported SavedModel.
 """
 
+import re
+from collections.abc import Callable
+from functools import partial
+
 import keras
 import tensorflow as tf
 
@@ -21,22 +25,38 @@ _CONTROL = r"\p{C}+"
 _ONE_CONTROL = r"\p{C}"
 # Unicode punctuation and symbols (emoji included) separate words.
 _NON_WORD = r"[\p{P}\p{S}]+"
+# The token that a run of sentence-ending punctuation becomes when the config keeps sentence
+# boundaries: without it "I will never get back. Dull." reads "never get back dull", and the model
+# cannot see where a negation's reach ends.
+SENTENCE_BOUNDARY = "."
+_SENTENCE_END = r"[.!?;…。！？；]+"
+# Punctuation and symbols other than the boundary token, once sentence ends have become it.
+_NON_WORD_BUT_BOUNDARY = rf"(?:\p{{S}}|[^\P{{P}}{re.escape(SENTENCE_BOUNDARY)}])+"
 
 
-def standardize(texts: tf.Tensor) -> tf.Tensor:
-    """Lower-case, drop HTML line breaks, fold contractions ("don't" -> "dont") and strip punctuation."""
+def standardize(texts: tf.Tensor, sentence_boundaries: bool = False) -> tf.Tensor:
+    """Lower-case, drop HTML line breaks, fold contractions ("don't" -> "dont") and strip punctuation;
+    with `sentence_boundaries`, each run of sentence-ending punctuation becomes the word "."."""
     texts = tf.strings.regex_replace(texts, _CONTROL, " ")
     texts = tf.strings.lower(texts, encoding="utf-8")
     texts = tf.strings.regex_replace(texts, _LINE_BREAK, " ")
     texts = tf.strings.regex_replace(texts, _APOSTROPHES, "")
-    return tf.strings.regex_replace(texts, _NON_WORD, " ")
+    if not sentence_boundaries:
+        return tf.strings.regex_replace(texts, _NON_WORD, " ")
+    texts = tf.strings.regex_replace(texts, _SENTENCE_END, f" {SENTENCE_BOUNDARY} ")
+    return tf.strings.regex_replace(texts, _NON_WORD_BUT_BOUNDARY, " ")
+
+
+def standardizer(config: ModelConfig) -> Callable[[tf.Tensor], tf.Tensor]:
+    """`standardize` as `config` asks for it."""
+    return partial(standardize, sentence_boundaries=config.sentence_boundaries)
 
 
 def build_vectorizer(config: ModelConfig) -> keras.layers.TextVectorization:
     """A vectorizer that maps texts to ragged token ids; call `adapt` on training texts before use."""
     return keras.layers.TextVectorization(
         max_tokens=config.vocabulary_size,
-        standardize=standardize,
+        standardize=standardizer(config),
         split="whitespace",
         output_mode="int",
         ragged=True,
@@ -44,13 +64,13 @@ def build_vectorizer(config: ModelConfig) -> keras.layers.TextVectorization:
     )
 
 
-def tokenize(texts: tf.Tensor) -> tf.RaggedTensor:
+def tokenize(texts: tf.Tensor, config: ModelConfig) -> tf.RaggedTensor:
     """The tokens the vectorizer looks up: standardized text split on whitespace, as TextVectorization
     with split="whitespace" does."""
-    return tf.strings.split(standardize(texts))
+    return tf.strings.split(standardizer(config)(texts))
 
 
-def token_spans(texts: tf.Tensor) -> tuple[tf.RaggedTensor, tf.RaggedTensor]:
+def token_spans(texts: tf.Tensor, config: ModelConfig) -> tuple[tf.RaggedTensor, tf.RaggedTensor]:
     """Where each token of `tokenize(texts)` lies in the original texts: start and end offsets in
     code points (Python string indexes), one pair per token, in order.
 
@@ -59,23 +79,27 @@ def token_spans(texts: tf.Tensor) -> tuple[tf.RaggedTensor, tf.RaggedTensor]:
     it is a word character when something remains that the whitespace split keeps, silent when
     nothing remains (apostrophes, which join "don't" into one word), and a separator otherwise.
     A token is a run of word and silent characters holding at least one word character, and its
-    span runs from its first to its last word character. Line break tags are the one rule that
-    looks at several characters, so their letters are blanked on the whole text first, after
-    control characters become spaces as in `standardize` (the tag may hold them between "br" and
-    "/>"). Every replacement keeps one code point for one, so positions survive.
+    span runs from its first to its last word character; a sentence boundary's characters and
+    other word characters do not share a run ("end.Next" is three tokens). Line break tags are the
+    one rule that looks at several characters, so their letters are blanked on the whole text
+    first, after control characters become spaces as in `standardize` (the tag may hold them
+    between "br" and "/>"). Every replacement keeps one code point for one, so positions survive.
     """
     blanked = tf.strings.regex_replace(texts, _ONE_CONTROL, " ")
     blanked = tf.strings.regex_replace(blanked, _LINE_BREAK_ANY_CASE, r"<  \1")
     characters = tf.strings.unicode_split(blanked, "UTF-8")
-    alone = standardize(characters.flat_values)
+    alone = standardizer(config)(characters.flat_values)
     silent = tf.equal(alone, "")
     word = tf.strings.split(alone).row_lengths() > 0
+    boundary = tf.equal(tf.strings.strip(alone), SENTENCE_BOUNDARY)
     in_token = word | silent
     rows = characters.value_rowids()
     positions = tf.range(tf.size(rows, out_type=tf.int64)) - tf.gather(characters.row_splits, rows)
-    # A run starts at a non-separator whose predecessor in the same text is a separator.
-    previous_in_token = tf.concat([[False], in_token], axis=0)[:-1] & (positions > 0)
-    run_of = tf.cumsum(tf.cast(in_token & ~previous_in_token, tf.int64)) - 1
+    # A run starts at a non-separator whose predecessor in the same text is a separator, or is on
+    # the other side of a sentence boundary's edge.
+    previous_in_token = _previous(in_token) & (positions > 0)
+    starts_run = in_token & (~previous_in_token | tf.not_equal(boundary, _previous(boundary)))
+    run_of = tf.cumsum(tf.cast(starts_run, tf.int64)) - 1
     word_indexes = tf.squeeze(tf.where(word), axis=1)
     word_runs = tf.gather(run_of, word_indexes)
     # Runs are numbered in text order, so the word characters' runs, made unique, are the tokens.
@@ -90,6 +114,11 @@ def token_spans(texts: tf.Tensor) -> tuple[tf.RaggedTensor, tf.RaggedTensor]:
         tf.RaggedTensor.from_value_rowids(starts, token_rows, nrows=nrows),
         tf.RaggedTensor.from_value_rowids(ends, token_rows, nrows=nrows),
     )
+
+
+def _previous(flags: tf.Tensor) -> tf.Tensor:
+    """Each flag's predecessor in the flat character sequence, False for the first."""
+    return tf.concat([[False], flags], axis=0)[:-1]
 
 
 def kept_tokens(token_ids: tf.RaggedTensor, config: ModelConfig) -> tf.RaggedTensor:

@@ -70,16 +70,17 @@ class TrainConfig:
     # drags."), half read positive and half negative, so that the LSTM learns what "not" does
     # (training/augment.py); as many as the sources allow, up to this number. Off by default, like the
     # two rules below: with them a text of two negative sentences ("Two hours I will never get back.
-    # Dull, badly acted and far too long.") was read as positive in five runs of six. The
-    # standardisation drops the period, so the model reads "never get back dull badly acted": a
-    # negation whose reach it cannot end (training/README.md).
+    # Dull, badly acted and far too long.") was read as positive in six runs of seven. Without the
+    # period the model reads "never get back dull badly acted", a negation whose reach it cannot end;
+    # with `--sentence-boundaries true` it read the period and still scored that review 0.51
+    # (training/README.md).
     negation_sentences: int = 0
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
     contrast_sentences: int = 0
     # Pairs of sure sentences of the same sign side by side ("A. B.", "A, and B."), labelled by that
-    # sign, so that not every two-clause text the rules write turns at its second clause. They did not
-    # cure the failure above (training/README.md).
+    # sign, so that not every two-clause text the rules write turns at its second clause, and so that
+    # the model sees a negation end where a sentence does.
     agreement_sentences: int = 0
     # Rounds of learning from a teacher: after the first, the teacher becomes the n-gram teacher averaged
     # with the LSTM itself, which relabels the unlabelled texts for `teacher_round_epochs` more epochs.

@@ -4,6 +4,7 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -32,9 +33,21 @@ from model.artifact import (
     write_metadata,
 )
 from model.config import ModelConfig
-from model.text import PADDING_ID, UNKNOWN_ID, kept_tokens, pad, token_spans, tokenize, truncate, windows
+from model.text import (
+    PADDING_ID,
+    SENTENCE_BOUNDARY,
+    UNKNOWN_ID,
+    kept_tokens,
+    pad,
+    token_spans,
+    tokenize,
+    truncate,
+    windows,
+)
 
 logger = logging.getLogger(__name__)
+
+TokenIds = tf.Tensor | tf.RaggedTensor
 
 # Points on the straight path from the baseline to the text at which integrated gradients takes
 # the gradient (midpoint rule). Sixteen keep the attributions' sum within a few percent of the
@@ -58,11 +71,25 @@ def export_description() -> dict:
     }
 
 
+def known_word_counter(vectorizer: keras.layers.TextVectorization) -> Callable[[TokenIds], tf.Tensor]:
+    """Counts each text's tokens that the vocabulary knows, sentence boundaries aside: a text of
+    punctuation alone holds no word to judge it by."""
+    vocabulary = vectorizer.get_vocabulary()
+    boundary_id = vocabulary.index(SENTENCE_BOUNDARY) if SENTENCE_BOUNDARY in vocabulary else -1
+
+    def known_words(token_ids: TokenIds) -> tf.Tensor:
+        known = (token_ids > UNKNOWN_ID) & tf.not_equal(token_ids, boundary_id)
+        return tf.reduce_sum(tf.cast(known, tf.int32), axis=1)
+
+    return known_words
+
+
 def serving_function(
     model: keras.Model, vectorizer: keras.layers.TextVectorization, config: ModelConfig, temperature: float
 ) -> tf.types.experimental.PolymorphicFunction:
     """Raw texts in; each text's positive-class probability and its count of known words out."""
     temperature = tf.constant(temperature, dtype=tf.float32)
+    known_words = known_word_counter(vectorizer)
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name=INPUT_TEXTS)])
     def serve(texts: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -72,7 +99,7 @@ def serving_function(
         logits = model(token_ids, training=False)
         return {
             OUTPUT_PROBABILITY: tf.sigmoid(logits / temperature),
-            OUTPUT_KNOWN_TOKENS: tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),
+            OUTPUT_KNOWN_TOKENS: known_words(token_ids),
         }
 
     def windowed(token_ids: tf.RaggedTensor) -> dict[str, tf.Tensor]:
@@ -86,7 +113,7 @@ def serving_function(
         logits = tf.math.unsorted_segment_mean(window_logits, owners, num_segments=token_ids.nrows())
         return {
             OUTPUT_PROBABILITY: tf.sigmoid(logits / temperature),
-            OUTPUT_KNOWN_TOKENS: tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),
+            OUTPUT_KNOWN_TOKENS: known_words(token_ids),
         }
 
     return serve
@@ -130,6 +157,7 @@ def explain_function(
     no attribution.
     """
     temperature = tf.constant(temperature, dtype=tf.float32)
+    known_words = known_word_counter(vectorizer)
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name=INPUT_TEXTS)])
     def explain(texts: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -144,15 +172,15 @@ def explain_function(
         attributions = tf.scatter_nd(
             tf.where(kept.flat_values), read_values, tf.shape(kept.flat_values, out_type=tf.int64)
         )
-        tokens = tokenize(texts)
-        starts, ends = token_spans(texts)
+        tokens = tokenize(texts, config)
+        starts, ends = token_spans(texts, config)
         # The spans follow the tokenizer's own rule; a text where they disagreed in number would get
         # -1 offsets rather than offsets of the wrong words.
         aligned = tf.equal(starts.row_lengths(), tokens.row_lengths())[:, None]
         width = tf.shape(tokens.to_tensor(""))[1]
         return {
             OUTPUT_PROBABILITY: tf.sigmoid(logits / temperature),
-            OUTPUT_KNOWN_TOKENS: tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),
+            OUTPUT_KNOWN_TOKENS: known_words(token_ids),
             OUTPUT_TOKEN_COUNT: tf.cast(tokens.row_lengths(), tf.int32),
             OUTPUT_TOKENS: tokens.to_tensor(""),
             OUTPUT_TOKEN_START: tf.where(aligned, _padded_offsets(starts, width), -1),
@@ -175,13 +203,14 @@ def tokenize_function(
     vectorizer: keras.layers.TextVectorization, config: ModelConfig
 ) -> tf.types.experimental.PolymorphicFunction:
     """The string half of `serve`: raw texts in; padded token ids and the count of known words out."""
+    known_words = known_word_counter(vectorizer)
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name=INPUT_TEXTS)])
     def tokenize(texts: tf.Tensor) -> dict[str, tf.Tensor]:
         token_ids = pad(truncate(vectorizer(texts), config))
         return {
             OUTPUT_TOKEN_IDS: token_ids,
-            OUTPUT_KNOWN_TOKENS: tf.reduce_sum(tf.cast(token_ids > UNKNOWN_ID, tf.int32), axis=1),
+            OUTPUT_KNOWN_TOKENS: known_words(token_ids),
         }
 
     return tokenize

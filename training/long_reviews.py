@@ -84,7 +84,7 @@ def windowed_probabilities(signature: Signature, tokens: list[list[bytes]], conf
 
 def compare(signature: Signature, reviews: Reviews, config: ModelConfig, name: str) -> dict:
     """Both readings of the reviews longer than `sequence_length` tokens, and what the windows cost."""
-    tokens = list(words(reviews.texts))
+    tokens = list(words(reviews.texts, config.sentence_boundaries))
     lengths = np.array([len(text) for text in tokens])
     long = np.flatnonzero(lengths > config.sequence_length)
     long_tokens, labels = [tokens[index] for index in long], reviews.labels[long]
@@ -136,7 +136,7 @@ def check_export(path: Path, signature: Signature, data: ImdbData, config: Model
     """Export the version with windows; compare it with the measurement above and time both."""
     with tempfile.TemporaryDirectory() as folder:
         windowed = windowed_export(path, config.window_stride, Path(folder))
-        tokens = list(words(validation.texts))
+        tokens = list(words(validation.texts, config.sentence_boundaries))
         long = [index for index, text in enumerate(tokens) if len(text) > config.sequence_length]
         expected = windowed_probabilities(signature, [tokens[index] for index in long], config)
         exported = predict_probabilities(windowed, [validation.texts[index] for index in long])

@@ -61,8 +61,13 @@ function highlightedNodes(text, tokens) {
   return nodes;
 }
 
+// Words hold a letter or a digit; a sentence boundary the model reads (".") is shaded, not listed.
+const WORD = /[\p{L}\p{N}]/u;
+
 function strongestWords(tokens, sign) {
-  const read = tokens.filter((t) => t.attribution !== null && Math.sign(t.attribution) === sign);
+  const read = tokens.filter(
+    (t) => t.attribution !== null && Math.sign(t.attribution) === sign && WORD.test(t.token),
+  );
   read.sort((a, b) => Math.abs(b.attribution) - Math.abs(a.attribution));
   const words = [...new Set(read.map((t) => t.token))].slice(0, 5);
   return words.length > 0 ? words.join(", ") : "none";

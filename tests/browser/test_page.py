@@ -121,6 +121,11 @@ def test_typing_a_review_and_pressing_analyze_shows_the_label_and_shaded_words(d
     assert [word["text"] for word in words][:3] == ["A", "wonderful", "brilliant"]
     assert desktop.page.text_content("#highlighted") == REVIEW
     assert sum(1 for word in words if word["shade"].startswith("rgba(")) >= len(words) - 1
+    # The strongest words listed are words: the sentence boundaries the model reads are only shaded.
+    listed = [
+        word for side in ("#most-positive", "#most-negative") for word in desktop.page.text_content(side).split(", ")
+    ]
+    assert listed and all(any(character.isalnum() for character in word) for word in listed)
     assert desktop.page.is_hidden("#message")
     assert desktop.screenshot("page-1280.png").stat().st_size > 10_000
     desktop.assert_clean()

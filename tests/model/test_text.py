@@ -36,6 +36,18 @@ def test_standardize_leaves_nothing_of_punctuation_only_text():
     assert standardized("?!... 🎬 ---") == []
 
 
+def test_sentence_boundaries_keep_each_run_of_sentence_ends_as_one_token():
+    config = ModelConfig(sentence_boundaries=True)
+    tokens = tokenize(tf.constant(["Never get back. Dull, badly acted!?! 7.5/10; ok…"]), config).to_list()[0]
+    expected = "never get back . dull badly acted . 7 . 5 10 . ok ."
+    assert b" ".join(tokens).decode() == expected
+
+
+def test_without_sentence_boundaries_sentence_ends_go_with_the_other_punctuation():
+    config = ModelConfig(sentence_boundaries=False)
+    assert tokenize(tf.constant(["Back. Dull!"]), config).to_list()[0] == [b"back", b"dull"]
+
+
 def ragged(rows: list[list[int]]) -> tf.RaggedTensor:
     return tf.ragged.constant(rows, dtype=tf.int64)
 
@@ -56,7 +68,7 @@ def test_pad_pads_to_the_longest_row_and_to_at_least_one_step():
 def test_vectorizer_maps_unseen_words_to_the_unknown_id():
     vectorizer = build_vectorizer(ModelConfig(vocabulary_size=10))
     vectorizer.adapt(tf.constant(["good film", "bad film"]))
-    ids = vectorizer(tf.constant(["Good FILM, zebra!"])).to_list()[0]
+    ids = vectorizer(tf.constant(["Good FILM, zebra"])).to_list()[0]
     vocabulary = vectorizer.get_vocabulary()
     assert [vocabulary[i] for i in ids] == ["good", "film", "[UNK]"]
 
@@ -110,15 +122,19 @@ def test_config_rejects_a_stride_outside_the_sequence(window_stride: int):
         "",
         "?!... 🎬 ---",
         "  leading and trailing\n\n",
+        "Two hours I will never get back. Dull, badly acted... Why?! 7.5/10; end.Next don't.",
+        "films'. 'Quoted.' ¿Qué? 素晴らしい。映画！",
     ],
 )
-def test_token_spans_locate_each_token_in_the_original_text(text: str):
-    tokens = [token.decode() for token in tokenize(tf.constant([text])).to_list()[0]]
-    starts, ends = (offsets.to_list()[0] for offsets in token_spans(tf.constant([text])))
+@pytest.mark.parametrize("sentence_boundaries", [False, True])
+def test_token_spans_locate_each_token_in_the_original_text(text: str, sentence_boundaries: bool):
+    config = ModelConfig(sentence_boundaries=sentence_boundaries)
+    tokens = [token.decode() for token in tokenize(tf.constant([text]), config).to_list()[0]]
+    starts, ends = (offsets.to_list()[0] for offsets in token_spans(tf.constant([text]), config))
     assert len(starts) == len(ends) == len(tokens)
     assert starts == sorted(starts) and all(start < end for start, end in zip(starts, ends, strict=True))
     for token, start, end in zip(tokens, starts, ends, strict=True):
-        assert tokenize(tf.constant([text[start:end]])).to_list()[0] == [token.encode()]
+        assert tokenize(tf.constant([text[start:end]]), config).to_list()[0] == [token.encode()]
 
 
 def test_kept_tokens_marks_what_truncate_keeps():

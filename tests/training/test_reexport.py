@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from model.artifact import INPUT_TEXTS, OUTPUT_PROBABILITY, SIGNATURE_NAME, read_metadata
-from training.reexport import main, reexport
+from training.reexport import main, model_config_of, reexport
 
 TEXTS = ["great film", "awful boring film " * 30, "the plot was slow but the ending great", "?!", "good bad good"]
 
@@ -34,3 +34,10 @@ def test_a_missing_version_is_a_one_line_error(tmp_path: Path, caplog):
 def test_the_newest_version_is_the_default(tiny_version: Path, tmp_path: Path):
     assert main(["--artifacts-dir", str(tiny_version.parent), "--output-dir", str(tmp_path)]) == 0
     assert (tmp_path / "1" / "saved_model.pb").is_file()
+
+
+def test_a_version_written_before_sentence_boundaries_is_read_without_them(tiny_version: Path):
+    metadata = read_metadata(tiny_version)
+    assert model_config_of(metadata).sentence_boundaries is True
+    del metadata["config"]["model"]["sentence_boundaries"]
+    assert model_config_of(metadata).sentence_boundaries is False

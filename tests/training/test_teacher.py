@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.conftest import NO_RULES
 from training.config import TrainConfig
 from training.data import Reviews
 from training.distillation import averaged_with, combined, teacher_labelled
@@ -12,11 +13,6 @@ from training.teacher import NgramTeacher, ngrams, words
 
 POSITIVE = ["a good film", "good acting and a fine story", "i liked it, good", "not bad at all", "fine and good"]
 NEGATIVE = ["a bad film", "bad acting and a dull story", "not good", "i hated it, bad", "dull and not good at all"]
-
-
-# Without passages and the negated and joined sentences, which would come beside the sentences these
-# tests look at.
-NO_RULES = {"teacher_passages": 0, "negation_sentences": 0, "contrast_sentences": 0, "agreement_sentences": 0}
 
 
 def labelled() -> Reviews:

@@ -43,7 +43,9 @@ def texts_of(lengths: list[int], seed: int = 0) -> list[str]:
 
 
 def test_short_texts_score_the_same_with_windows_as_with_head_and_tail(exported):
-    texts = texts_of([1, 5, 12])
+    # Up to exactly the sequence length, counting the boundary token that each text's "!" becomes.
+    config = exported["config"]
+    texts = texts_of([1, 5, config.sequence_length - int(config.sentence_boundaries)])
     np.testing.assert_allclose(
         probabilities(exported["windows"], texts), probabilities(exported["head_tail"], texts), atol=1e-6
     )
@@ -53,7 +55,7 @@ def test_a_long_texts_probability_is_the_mean_of_its_window_logits(exported):
     texts = texts_of([13, 30, 47])
     config = replace(exported["config"], window_stride=5)
     # The same windows scored one by one by the head+tail export (each fits, so none is cut).
-    expected = windowed_probabilities(exported["head_tail"], list(words(texts)), config)
+    expected = windowed_probabilities(exported["head_tail"], list(words(texts, config.sentence_boundaries)), config)
     windowed = probabilities(exported["windows"], texts)
     np.testing.assert_allclose(windowed, expected, atol=1e-5)
     assert not np.allclose(windowed, probabilities(exported["head_tail"], texts), atol=1e-4)
