@@ -156,7 +156,9 @@ def test_an_example_is_analyzed_with_one_click(desktop: WatchedPage):
     desktop.page.click("text=The plot was predictable, but the acting saved it.")
     desktop.page.wait_for_selector("#result:not([hidden])")
     assert desktop.page.input_value("#review") == "The plot was predictable, but the acting saved it."
-    assert len(shaded_words(desktop)) == 9
+    # Every word is shaded (a model that keeps sentence boundaries shades the final "." too).
+    words = [word["text"] for word in shaded_words(desktop) if any(character.isalnum() for character in word["text"])]
+    assert words == ["The", "plot", "was", "predictable", "but", "the", "acting", "saved", "it"]
     desktop.assert_clean()
 
 
