@@ -36,7 +36,7 @@ from model.artifact import (
     version_folder,
 )
 from model.config import ModelConfig
-from model.text import windows
+from model.text import tokenize, windows
 from training.calibration import log_loss
 from training.cli import run, version_parser
 from training.data import DataUnavailableError, ImdbData, Reviews, load_imdb
@@ -44,7 +44,6 @@ from training.evaluate import Signature, predict_probabilities
 from training.metrics import classification_figures
 from training.reexport import export_again, model_config_of
 from training.split import split_validation
-from training.teacher import words
 
 logger = logging.getLogger("training.long_reviews")
 
@@ -54,11 +53,23 @@ _EPSILON = 1e-7
 _SPEED_BATCH = 64
 _SPEED_REVIEWS = 1024
 _SPEED_ROUNDS = 3
+# Texts tokenized per TensorFlow call, which bounds memory.
+_TOKENIZED_AT_ONCE = 4096
 
 
 def logit(probabilities: np.ndarray) -> np.ndarray:
     clipped = np.clip(probabilities.astype(np.float64), _EPSILON, 1 - _EPSILON)
     return np.log(clipped) - np.log1p(-clipped)
+
+
+def model_tokens(texts: list[str], config: ModelConfig) -> list[list[bytes]]:
+    """Each text's tokens as the exported model's tokenizer writes them (`config` says whether
+    sentence boundaries are among them)."""
+    return [
+        row
+        for start in range(0, len(texts), _TOKENIZED_AT_ONCE)
+        for row in tokenize(tf.constant(texts[start : start + _TOKENIZED_AT_ONCE]), config).to_list()
+    ]
 
 
 def window_texts(tokens: list[list[bytes]], config: ModelConfig) -> tuple[list[str], np.ndarray]:
@@ -84,7 +95,7 @@ def windowed_probabilities(signature: Signature, tokens: list[list[bytes]], conf
 
 def compare(signature: Signature, reviews: Reviews, config: ModelConfig, name: str) -> dict:
     """Both readings of the reviews longer than `sequence_length` tokens, and what the windows cost."""
-    tokens = list(words(reviews.texts, config.sentence_boundaries))
+    tokens = model_tokens(reviews.texts, config)
     lengths = np.array([len(text) for text in tokens])
     long = np.flatnonzero(lengths > config.sequence_length)
     long_tokens, labels = [tokens[index] for index in long], reviews.labels[long]
@@ -136,7 +147,7 @@ def check_export(path: Path, signature: Signature, data: ImdbData, config: Model
     """Export the version with windows; compare it with the measurement above and time both."""
     with tempfile.TemporaryDirectory() as folder:
         windowed = windowed_export(path, config.window_stride, Path(folder))
-        tokens = list(words(validation.texts, config.sentence_boundaries))
+        tokens = model_tokens(validation.texts, config)
         long = [index for index, text in enumerate(tokens) if len(text) > config.sequence_length]
         expected = windowed_probabilities(signature, [tokens[index] for index in long], config)
         exported = predict_probabilities(windowed, [validation.texts[index] for index in long])

@@ -27,11 +27,11 @@ _CHUNK = 4096
 _SCORED_AT_ONCE = 50_000
 
 
-def words(texts: list[str], sentence_boundaries: bool = False) -> Iterator[list[bytes]]:
+def words(texts: list[str]) -> Iterator[list[bytes]]:
     """Each text's words, standardised as the model standardises them; the teachers' n-grams are
     over words alone, without sentence boundaries."""
     for start in range(0, len(texts), _CHUNK):
-        for text in standardize(tf.constant(texts[start : start + _CHUNK]), sentence_boundaries).numpy():
+        for text in standardize(tf.constant(texts[start : start + _CHUNK])).numpy():
             yield text.split()
 
 

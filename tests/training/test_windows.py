@@ -10,8 +10,7 @@ import tensorflow as tf
 from model.architecture import build_model
 from tests.conftest import CUT_WORDS, SHORT_CUT_MODEL, adapted_vectorizer
 from training.export import write_savedmodel
-from training.long_reviews import windowed_probabilities
-from training.teacher import words
+from training.long_reviews import model_tokens, windowed_probabilities
 
 TEMPERATURE = 1.7
 
@@ -55,7 +54,7 @@ def test_a_long_texts_probability_is_the_mean_of_its_window_logits(exported):
     texts = texts_of([13, 30, 47])
     config = replace(exported["config"], window_stride=5)
     # The same windows scored one by one by the head+tail export (each fits, so none is cut).
-    expected = windowed_probabilities(exported["head_tail"], list(words(texts, config.sentence_boundaries)), config)
+    expected = windowed_probabilities(exported["head_tail"], model_tokens(texts, config), config)
     windowed = probabilities(exported["windows"], texts)
     np.testing.assert_allclose(windowed, expected, atol=1e-5)
     assert not np.allclose(windowed, probabilities(exported["head_tail"], texts), atol=1e-4)
