@@ -16,10 +16,9 @@ class ModelConfig:
     # (the last one ends on the text's last token), and averages the windows' logits.
     window_stride: int = 0
     # Whether a run of sentence-ending punctuation (. ! ? ;) is read as a token of its own, so that
-    # the model sees where a sentence ends, and with it a negation's reach. Off by default, as in every
-    # version so far: trained with it and the rules, the model still read "Two hours I will never get
-    # back. Dull, badly acted and far too long." as faintly positive (training/README.md).
-    sentence_boundaries: bool = False
+    # the model sees where a sentence ends, and with it a negation's reach (training/README.md,
+    # "Sentence boundaries"). Versions before 8 were trained without it.
+    sentence_boundaries: bool = True
     # Width of the word embedding.
     embedding_dim: int = 128
     # Units of each stacked LSTM layer, first to last.

@@ -50,7 +50,13 @@ def adapted_vectorizer(config: ModelConfig) -> keras.layers.TextVectorization:
 # teacher look at the sentences that would come beside them; and trained with the rules on 200
 # generated reviews, the tiny model's explanations stopped pointing the way its sentiment words do
 # (three tests of tests/training/test_explain.py failed). test_augment.py tests the rules' sentences.
-NO_RULES = {"teacher_passages": 0, "negation_sentences": 0, "contrast_sentences": 0, "agreement_sentences": 0}
+NO_RULES = {
+    "teacher_passages": 0,
+    "negation_sentences": 0,
+    "contrast_sentences": 0,
+    "agreement_sentences": 0,
+    "fragment_sentences": 0,
+}
 
 
 def tiny_train_config(data_dir: Path, artifacts_dir: Path, runs_dir: Path) -> TrainConfig:

@@ -1,7 +1,7 @@
 """Teacher-labelled sentences rewritten by rules whose effect on sentiment is known.
 
 The n-gram teachers cannot read word order, so their labels never teach the LSTM what "not" or
-"but" does: an n-gram model meets "not bad" mostly in mixed reviews. Two rules, applied to
+"but" does: an n-gram model meets "not bad" mostly in mixed reviews. Rules, applied to
 sentences the sentence teacher is sure of, put that knowledge into the labels instead (rules
 through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks with Logic Rules*):
 
@@ -15,6 +15,11 @@ through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks wit
 - **Agreement.** Two sentences of the same sign side by side ("A. B.", "A, and B.") keep that sign.
   Without them every two-clause text the model meets turns at its second clause, and it learns
   that a second clause reverses the first, "but" or not.
+- **Fragments.** A sentence followed by a verbless fragment of the same sign, cut from a sure
+  sentence's predicate ("The film was dull and far too long." gives "Dull and far too long."):
+  "Two hours I will never get back. Dull and far too long." Half of the first sentences hold a
+  negation, so that the model sees a negation's reach end at the sentence's end even when no verb
+  follows it: taught by the negation rule alone, it read "never" followed by complaints as praise.
 
 Sentences that already hold a negation or a contrast word, or more than one verb that a rule could
 negate, are left alone: negating one clause of several would leave the label unknown.
@@ -37,6 +42,20 @@ MIN_SOURCE_LOGIT = 2.0
 MAX_NEGATED_WORDS = 15
 # Clauses of more words make joined sentences longer than any the model sees as one-liners.
 MAX_CLAUSE_WORDS = 18
+# A fragment keeps the predicate of a sentence whose subject has at most this many words: longer
+# subjects are mostly plot ("The scene where the two brothers meet was ...").
+MAX_FRAGMENT_SUBJECT_WORDS = 4
+# Before the copula these make it a subordinate clause's verb, not the sentence's: "I wish it was
+# longer." is not "Longer.", nor "I know what it was." "What."
+# fmt: off
+_SUBORDINATING_WORDS = frozenset((
+    "wish", "think", "thought", "hope", "hoped", "feel", "felt", "say", "said", "know", "knew", "believe", "guess",
+    "if", "when", "what",
+))
+# fmt: on
+# Each fragment follows at most this many first clauses, so that a few fragments are not learned by
+# heart where sure sentences are few.
+MAX_FRAGMENT_USES = 8
 
 _ALREADY_NEGATED = re.compile(
     r"\b(?:not|no|never|nothing|none|nobody|nowhere|neither|nor|hardly|barely|scarcely|without|cannot)\b|n't\b",
@@ -274,6 +293,23 @@ def agreeing(first: str, second: str, rng: np.random.Generator) -> str:
     return templates[rng.integers(len(templates))]
 
 
+def fragment(sentence: str) -> str | None:
+    """The predicate of a sentence whose one verb is a copula, as a verbless fragment ("The film was
+    dull and far too long." -> "Dull and far too long."), or None when the sentence has no such form."""
+    if sentence.rstrip().endswith("?") or _ALREADY_NEGATED.search(sentence) or _CONTRAST_WORDS.search(sentence):
+        return None
+    copulas = list(_COPULA.finditer(sentence))
+    if len(copulas) != 1 or _MODAL.search(sentence) or _OPINION.search(sentence) or _verdict_verbs(sentence):
+        return None
+    subject = sentence[: copulas[0].start()].split()
+    if _SUBORDINATING_WORDS.intersection(word.lower() for word in subject):
+        return None
+    predicate = _clause(sentence[copulas[0].end() :]).lstrip(",;: ")
+    if not 0 < len(subject) <= MAX_FRAGMENT_SUBJECT_WORDS or not 0 < len(predicate.split()) <= MAX_CLAUSE_WORDS:
+        return None
+    return f"{_capitalised(predicate)}."
+
+
 def _clause(sentence: str) -> str:
     return _SENTENCE_END.sub("", sentence.strip()).strip()
 
@@ -296,14 +332,21 @@ class RuleSentences:
     negations: int
     contrasts: int
     agreements: int
+    fragments: int
 
 
 def rule_sentences(
-    texts: list[str], logits: np.ndarray, negation_count: int, contrast_count: int, agreement_count: int, seed: int
+    texts: list[str],
+    logits: np.ndarray,
+    negation_count: int,
+    contrast_count: int,
+    agreement_count: int,
+    seed: int,
+    fragment_count: int = 0,
 ) -> RuleSentences:
-    """Up to `negation_count` negated, `contrast_count` contrasting and `agreement_count` agreeing
-    sentences made from the teacher's surest `texts`, half of each kind read positive and half
-    negative, with their logits."""
+    """Up to `negation_count` negated, `contrast_count` contrasting, `agreement_count` agreeing
+    and `fragment_count` sentence-and-fragment texts made from the teacher's surest `texts`, half of
+    each kind read positive and half negative, with their logits."""
     rng = np.random.default_rng(seed)
     sure = np.flatnonzero(np.abs(logits) >= MIN_SOURCE_LOGIT)
     negative = [index for index in rng.permutation(sure) if logits[index] < 0]
@@ -324,12 +367,16 @@ def rule_sentences(
         clause_texts, clause_logits, negative, positive, contrast_count, rng, origins
     )
     agreeing_texts, agreeing_logits = _agreements(clause_texts, clause_logits, negative, positive, agreement_count, rng)
+    fragment_texts, fragment_logits = _fragment_pairs(
+        clause_texts, clause_logits, negative, positive, fragment_count, rng
+    )
     return RuleSentences(
-        negated_texts + joined_texts + agreeing_texts,
-        np.array(negated_logits + joined_logits + agreeing_logits, dtype=np.float64),
+        negated_texts + joined_texts + agreeing_texts + fragment_texts,
+        np.array(negated_logits + joined_logits + agreeing_logits + fragment_logits, dtype=np.float64),
         len(negated_texts),
         len(joined_texts),
         len(agreeing_texts),
+        len(fragment_texts),
     )
 
 
@@ -425,6 +472,34 @@ def _agreements(
             first, second = clauses[number], clauses[(number + 1) % len(clauses)]
             made.append(agreeing(texts[first], texts[second], rng))
             made_logits.append(AGREEMENT_STRENGTH * float(logits[first] + logits[second]) / 2)
+    return made, made_logits
+
+
+def _fragment_pairs(
+    texts: list[str], logits: np.ndarray, negative: list[int], positive: list[int], count: int, rng: np.random.Generator
+) -> tuple[list[str], list[float]]:
+    """A clause followed by a fragment of another clause of the same sign, up to `count` in all, as
+    many negative as positive, labelled by their mean logit. Every other pair starts with a clause that holds a
+    negation (found in a review or made by the negation rule), where there is one of that sign."""
+    made: list[str] = []
+    made_logits: list[float] = []
+    for sign, sources in enumerate((negative, positive)):
+        clauses = _clause_sources(texts, sources)
+        with_negation = [index for index in clauses if _ALREADY_NEGATED.search(texts[index])]
+        fragments = [(index, piece) for index in clauses if (piece := fragment(texts[index])) is not None]
+        wanted = count // 2 if sign == 0 else count - count // 2
+        if len(clauses) < 2 or not fragments:
+            continue
+        # Sure sentences with a copula alone are few (fewer than 3,000 of either sign in IMDB's
+        # unlabelled reviews), so each fragment follows several first clauses.
+        for number in range(min(wanted, MAX_FRAGMENT_USES * len(fragments))):
+            source, piece = fragments[number % len(fragments)]
+            pool = with_negation if with_negation and number % 2 == 0 else clauses
+            first = pool[rng.integers(len(pool))]
+            if first == source:
+                first = clauses[(clauses.index(source) + 1) % len(clauses)]
+            made.append(f"{_capitalised(_clause(texts[first]))}. {piece}")
+            made_logits.append(AGREEMENT_STRENGTH * float(logits[first] + logits[source]) / 2)
     return made, made_logits
 
 

@@ -68,20 +68,23 @@ class TrainConfig:
     # Sentences the sentence teacher is sure of, negated at their one verb with their label flipped
     # ("The acting was wooden." -> "The acting was not wooden.", "The story drags." -> "The story never
     # drags."), half read positive and half negative, so that the LSTM learns what "not" does
-    # (training/augment.py); as many as the sources allow, up to this number. Off by default, like the
-    # two rules below: with them a text of two negative sentences ("Two hours I will never get back.
-    # Dull, badly acted and far too long.") was read as positive in six runs of seven. Without the
-    # period the model reads "never get back dull badly acted", a negation whose reach it cannot end;
-    # with `--sentence-boundaries true` it read the period and still scored that review 0.51
-    # (training/README.md).
-    negation_sentences: int = 0
+    # (training/augment.py); as many as the sources allow, up to this number. With the three rules
+    # below and sentence boundaries it took the check set from 75.0% to 84.7%. Without boundaries,
+    # or without the fragments, the rules taught the model that "never" followed by complaints is
+    # praise ("Two hours I will never get back. Dull, badly acted and far too long.", read positive
+    # in seven runs of eight; training/README.md).
+    negation_sentences: int = 40000
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
-    contrast_sentences: int = 0
+    contrast_sentences: int = 40000
     # Pairs of sure sentences of the same sign side by side ("A. B.", "A, and B."), labelled by that
     # sign, so that not every two-clause text the rules write turns at its second clause, and so that
     # the model sees a negation end where a sentence does.
-    agreement_sentences: int = 0
+    agreement_sentences: int = 20000
+    # Sure sentences followed by a verbless fragment of the same sign ("Two hours I will never get
+    # back. Dull and far too long."), half of them after a sentence that holds a negation, so that the
+    # model sees a negation's reach end at the sentence's end when no verb follows.
+    fragment_sentences: int = 20000
     # Rounds of learning from a teacher: after the first, the teacher becomes the n-gram teacher averaged
     # with the LSTM itself, which relabels the unlabelled texts for `teacher_round_epochs` more epochs.
     # One by default: a second round raised the LSTM's training accuracy but not its validation

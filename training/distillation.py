@@ -89,6 +89,7 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "negated_sentences": labelled_sentences.rules.negations,
         "contrast_sentences": labelled_sentences.rules.contrasts,
         "agreement_sentences": labelled_sentences.rules.agreements,
+        "fragment_sentences": labelled_sentences.rules.fragments,
     }
     return TeacherLabels(reviews + sentences, logits, validation_logits, summary)
 
@@ -118,7 +119,7 @@ def _labelled_sentences(
     sentences from `teacher_passages` reviews, one sentence at random from each of
     `teacher_sentences` reviews, then the `teacher_confident_sentences` of all the others that the
     teacher is surest of, half of them negative and half positive, then sentences rewritten from
-    sure ones by the negation, contrast and agreement rules (training/augment.py).
+    sure ones by the negation, contrast, agreement and fragment rules (training/augment.py).
 
     Random sentences are mostly plot and teach the LSTM that a one-liner without an opinion is a
     coin toss. The sure ones hold the opinions, many of them in phrases too rare to come up among
@@ -133,8 +134,8 @@ def _labelled_sentences(
     sampled = sample_sentences(reviews, config.teacher_sentences, config.seed).texts
     sampled_logits = calibration(teacher.logits(sampled))
     rule_counts = (config.negation_sentences, config.contrast_sentences, config.agreement_sentences)
-    if config.teacher_confident_sentences <= 0 and sum(rule_counts) <= 0:
-        no_rules = RuleSentences([], np.zeros(0), 0, 0, 0)
+    if config.teacher_confident_sentences <= 0 and sum(rule_counts) + config.fragment_sentences <= 0:
+        no_rules = RuleSentences([], np.zeros(0), 0, 0, 0, 0)
         logits = np.concatenate([passage_logits, sampled_logits])
         return SentenceLabels(passages + sampled, logits, len(passages), 0, no_rules)
     taken = set(sampled)
@@ -152,6 +153,7 @@ def _labelled_sentences(
         np.concatenate([sampled_logits, other_logits]),
         *rule_counts,
         config.seed,
+        config.fragment_sentences,
     )
     texts = passages + sampled + confident + rules.texts
     logits = np.concatenate([passage_logits, sampled_logits, other_logits[surest], rules.logits])

@@ -56,6 +56,9 @@ class ReexportError(RuntimeError):
 
 def model_config_of(metadata: dict) -> ModelConfig:
     values = dict(metadata["config"]["model"])
+    # Metadata written before the option existed belongs to a model trained without boundaries,
+    # whatever today's default is.
+    values.setdefault("sentence_boundaries", False)
     values["lstm_units"] = tuple(values["lstm_units"])
     return ModelConfig(**values)
 

@@ -29,7 +29,9 @@ PY
   python3 - "$answer" <<'PY'
 import json, sys
 answer = json.loads(sys.argv[1])
-assert [token["token"] for token in answer["tokens"]] == ["a", "moving", "film"], answer
+tokens = [token["token"] for token in answer["tokens"]]
+# Versions from 8 on also read the full stop as a sentence boundary, the token ".".
+assert tokens in (["a", "moving", "film"], ["a", "moving", "film", "."]), answer
 print("explain check passed")
 PY
   curl -fsS "$url/" | grep -q "<html" && echo "page check passed"

@@ -6,8 +6,10 @@ import pytest
 from training.augment import (
     AGREEMENT_STRENGTH,
     CONTRAST_STRENGTH,
+    MAX_FRAGMENT_USES,
     NEGATION_STRENGTH,
     agreeing,
+    fragment,
     joined,
     negated,
     rule_sentences,
@@ -59,9 +61,9 @@ def test_a_one_verb_sentence_is_negated_at_its_verb(text: str, negations: set[st
     fragments = {sentence for sentence in made if sentence is not None and sentence.startswith("Not ")}
     assert made - fragments <= negations and made - fragments
     # Short predicates also become the bare fragments people type: "Not wooden.", "Not wooden at all."
-    for fragment in fragments:
-        predicate = fragment.removeprefix("Not ").removesuffix(".").removesuffix(" at all")
-        assert text.removesuffix(".").endswith(" " + predicate), fragment
+    for bare in fragments:
+        predicate = bare.removeprefix("Not ").removesuffix(".").removesuffix(" at all")
+        assert text.removesuffix(".").endswith(" " + predicate), bare
 
 
 @pytest.mark.parametrize(
@@ -235,3 +237,58 @@ def test_negated_sentences_are_clauses_of_pairs_too_but_never_beside_their_own_s
 
 def _clause_text(sentence: str) -> str:
     return sentence.rstrip(".").lower()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The film was dull and far too long.", "Dull and far too long."),
+        ("This movie is a waste of time!", "A waste of time."),
+        ("I was bored.", "Bored."),
+        # A negation, a contrast, a question, a second verb or a long subject leave the label unknown.
+        ("The acting was not good.", None),
+        ("The plot was thin but the cast is great.", None),
+        ("Was it any good?", None),
+        ("It was dull and it will bore you.", None),
+        ("The scene where the two brothers meet was great.", None),
+        ("It fails.", None),
+        ("I wish this film was longer.", None),
+        ("It is, in the end, a fine film.", "In the end, a fine film."),
+    ],
+)
+def test_fragments_keep_the_predicate_of_a_one_copula_sentence(text: str, expected: str | None):
+    assert fragment(text) == expected
+
+
+def test_fragment_pairs_keep_their_sign_and_half_start_with_a_negation():
+    texts = [
+        "Two hours I will never get back.",
+        "The film was dull and far too long.",
+        "This is a waste of time.",
+        "The plot was thin.",
+        "Do not waste your time.",
+        "The acting was superb.",
+        "It is a masterpiece.",
+        "The score was lovely.",
+        "I loved every minute.",
+        "You won't be disappointed.",
+    ]
+    logits = np.array([-3.0, -3.5, -4.0, -2.5, -3.0, 3.0, 4.0, 2.5, 3.0, 3.5])
+    made = rule_sentences(texts, logits, 0, 0, 0, seed=0, fragment_count=6)
+    assert made.fragments == 6 and made.negations == made.contrasts == made.agreements == 0
+    by_clause = {text.rstrip(".!").lower(): logit for text, logit in zip(texts, logits, strict=True)}
+    fragments = {
+        fragment(text).rstrip(".").lower(): logit for text, logit in zip(texts, logits, strict=True) if fragment(text)
+    }
+    starts_negated = 0
+    for text, logit in zip(made.texts, made.logits, strict=True):
+        first, second = text.rstrip(".").lower().split(". ")
+        assert np.sign(by_clause[first]) == np.sign(fragments[second]) == np.sign(logit)
+        assert logit == pytest.approx(AGREEMENT_STRENGTH * (by_clause[first] + fragments[second]) / 2)
+        # A clause is never followed by its own fragment.
+        assert second not in first
+        starts_negated += any(word in first.split() for word in ("never", "not", "won't"))
+    assert np.sum(made.logits < 0) == 3 and starts_negated >= 3
+    # Where sure sentences are few, each fragment follows at most MAX_FRAGMENT_USES first clauses.
+    many = rule_sentences(texts, logits, 0, 0, 0, seed=0, fragment_count=10_000)
+    assert many.fragments == 2 * 3 * MAX_FRAGMENT_USES
