@@ -46,11 +46,11 @@ MAX_CLAUSE_WORDS = 18
 # subjects are mostly plot ("The scene where the two brothers meet was ...").
 MAX_FRAGMENT_SUBJECT_WORDS = 4
 # Before the copula these make it a subordinate clause's verb, not the sentence's: "I wish it was
-# longer." is not "Longer.", nor "I know what it was." "What."
+# longer." is not "Longer." ("if" is a contrast word, which rules a sentence out already.)
 # fmt: off
 _SUBORDINATING_WORDS = frozenset((
     "wish", "think", "thought", "hope", "hoped", "feel", "felt", "say", "said", "know", "knew", "believe", "guess",
-    "if", "when", "what",
+    "when", "what",
 ))
 # fmt: on
 # Each fragment follows at most this many first clauses, so that a few fragments are not learned by
