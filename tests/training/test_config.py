@@ -14,9 +14,9 @@ def test_defaults_without_flags(monkeypatch: pytest.MonkeyPatch):
 def test_flags_override_training_and_model_fields(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("IMDB_DATA_DIR", raising=False)
     config = parse_config(
-        ["--epochs", "3", "--lstm-units", "32", "16", "--bidirectional", "false", "--max-train-reviews", "500"]
+        ["--epochs", "5", "--lstm-units", "32", "16", "--bidirectional", "false", "--max-train-reviews", "500"]
     )
-    assert config.epochs == 3
+    assert config.epochs == 5
     assert config.max_train_reviews == 500
     assert config.model == ModelConfig(lstm_units=(32, 16), bidirectional=False)
 
