@@ -3,6 +3,8 @@
 import logging
 import re
 import tarfile
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,10 @@ LABEL_NAMES = ("negative", "positive")
 _REVIEW_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
 _URLS_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/urls_(pos|neg)\.txt$")
 _MOVIE_ID = re.compile(r"/title/(tt\d+)/")
+# Stanford's copy, which tensorflow-datasets downloads too; errors name it so that users can fetch it.
+ACLIMDB_URL = "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+# How long to wait for that host before giving up: offline, tensorflow-datasets retries for minutes.
+REACHABLE_TIMEOUT_SECONDS = 10.0
 
 
 class DataUnavailableError(RuntimeError):
@@ -68,18 +74,37 @@ def load_imdb(data_dir: Path | None) -> ImdbData:
 def load_tfds() -> ImdbData:
     import tensorflow_datasets as tfds
 
+    if not tfds.builder("imdb_reviews").is_prepared():
+        require_reachable(ACLIMDB_URL)
     try:
         splits = tfds.load("imdb_reviews", split=["train", "test", "unsupervised"], as_supervised=True, batch_size=-1)
     except OSError as error:
-        raise DataUnavailableError(
-            "Could not download imdb_reviews with tensorflow-datasets "
-            f"({type(error).__name__}); pass a local copy with --data-dir PATH or IMDB_DATA_DIR=PATH, "
-            "where PATH is aclImdb_v1.tar.gz or the aclImdb folder it unpacks to."
-        ) from error
+        raise DataUnavailableError(_download_advice(error)) from error
     train, test, unsupervised = ([text.decode("utf-8") for text in texts.numpy()] for texts, _ in splits)
     train_labels, test_labels = (labels.numpy().astype(np.int64) for _, labels in splits[:2])
     return ImdbData(
         Reviews(train, train_labels), Reviews(test, test_labels), "tfds:imdb_reviews", unsupervised=unsupervised
+    )
+
+
+def require_reachable(url: str) -> None:
+    """Fail at once when the download host does not answer, instead of after TFDS's minutes of retries."""
+    # urllib follows HTTP_PROXY and HTTPS_PROXY as tensorflow-datasets does.
+    request = urllib.request.Request(url, method="HEAD")
+    try:
+        with urllib.request.urlopen(request, timeout=REACHABLE_TIMEOUT_SECONDS):
+            pass
+    except urllib.error.HTTPError:
+        return  # The host answered; let tensorflow-datasets deal with what it says.
+    except OSError as error:
+        raise DataUnavailableError(_download_advice(error)) from error
+
+
+def _download_advice(error: OSError) -> str:
+    return (
+        f"Could not download imdb_reviews with tensorflow-datasets ({type(error).__name__}); "
+        "pass a local copy with --data-dir PATH or IMDB_DATA_DIR=PATH, where PATH is aclImdb_v1.tar.gz "
+        f"({ACLIMDB_URL}) or the aclImdb folder it unpacks to."
     )
 
 

@@ -1,4 +1,8 @@
+import functools
+import http.server
 import logging
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -39,15 +43,48 @@ def test_a_folder_without_reviews_is_a_clear_error(tmp_path: Path):
         load_aclimdb(tmp_path)
 
 
-def test_a_failed_download_says_how_to_pass_a_local_copy(monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture
+def no_tfds_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """An empty TFDS folder, proxies off for the loopback host, and tfds.load replaced by a failing recorder."""
     import tensorflow_datasets as tfds
 
-    def unreachable(*_args, **_kwargs):
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tensorflow_datasets"))
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    calls: list[str] = []
+
+    def unreachable(name: str, *_args, **_kwargs):
+        calls.append(name)
         raise ConnectionError("Failed to resolve 'ai.stanford.edu'")
 
     monkeypatch.setattr(tfds, "load", unreachable)
-    with pytest.raises(DataUnavailableError, match="--data-dir PATH or IMDB_DATA_DIR=PATH"):
+    return calls
+
+
+def test_an_unreachable_host_fails_at_once_without_tfds_retries(
+    monkeypatch: pytest.MonkeyPatch, no_tfds_copy: list[str]
+):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setattr(data_module, "ACLIMDB_URL", f"http://127.0.0.1:{closed_port}/aclImdb_v1.tar.gz")
+    with pytest.raises(DataUnavailableError, match=f"--data-dir PATH or IMDB_DATA_DIR=PATH.*127.0.0.1:{closed_port}"):
         load_imdb(None)
+    assert no_tfds_copy == []
+
+
+def test_a_failed_download_says_how_to_pass_a_local_copy(
+    monkeypatch: pytest.MonkeyPatch, no_tfds_copy: list[str], tmp_path: Path
+):
+    # A host that answers (404 here) is left to tensorflow-datasets, whose failure is reported the same way.
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        monkeypatch.setattr(data_module, "ACLIMDB_URL", f"http://127.0.0.1:{server.server_port}/aclImdb_v1.tar.gz")
+        with pytest.raises(DataUnavailableError, match="--data-dir PATH or IMDB_DATA_DIR=PATH"):
+            load_imdb(None)
+        server.shutdown()
+    assert no_tfds_copy == ["imdb_reviews"]
 
 
 def test_the_cli_reports_missing_data_in_one_line_and_exits_2(
