@@ -6,9 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
+import numpy as np
 import pytest
 
 from tests.training.test_train_cli import TINY_FLAGS
+from training.config import TrainConfig
+from training.fitting import compile_model
+from training.resume import backup_callback
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +84,21 @@ def test_without_resume_a_new_run_starts_over(aclimdb_dir: Path, tmp_path: Path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Epoch 1/2" in result.stdout + result.stderr
     assert "resuming" not in result.stdout + result.stderr
+
+
+def test_resuming_restores_the_optimizer_state_with_the_weights(tmp_path: Path):
+    config = TrainConfig(runs_dir=tmp_path / "runs", batch_size=4)
+    features, labels = np.ones((8, 3), dtype="float32"), np.ones((8, 1), dtype="float32")
+
+    def fit(epochs: int) -> keras.Model:
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        compile_model(model, config)
+        model.fit(features, labels, batch_size=4, epochs=epochs, callbacks=[backup_callback(config)], verbose=0)
+        return model
+
+    first = fit(epochs=1)
+    resumed = fit(epochs=2)  # Starts at epoch 2 from the backup of epoch 1.
+    assert len(resumed.history.history["loss"]) == 1
+    # Adam's step count and moments continue from the backup instead of starting afresh.
+    assert int(first.optimizer.iterations) == 2
+    assert int(resumed.optimizer.iterations) == 4
