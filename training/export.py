@@ -241,7 +241,11 @@ def write_savedmodel(
     """Export with `serving_default` (the first endpoint), loadable with plain tf.saved_model.load;
     beside it `explain`, and serving_default's two halves for servers that compile the numeric one."""
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    # The model's weights as the TensorFlow variables that the endpoints capture: `track(model)` would
+    # add Keras's wrappers of the same variables, which the checkpoint cannot tell apart from them and
+    # stores a second time (keras-team/keras#23553), doubling the artifact and its memory once loaded.
+    for name in ("variables", "trainable_variables", "non_trainable_variables"):
+        archive.add_variable_collection(name, [weight.value for weight in getattr(model, name)])
     archive.track(vectorizer)
     archive.add_endpoint("serve", serving_function(model, vectorizer, config, temperature))
     archive.add_endpoint(EXPLAIN_SIGNATURE_NAME, explain_function(model, vectorizer, config, temperature))

@@ -126,3 +126,16 @@ def test_evaluate_cli_reports_a_missing_version(tmp_path: Path):
     from training.evaluate import main
 
     assert main(["--artifacts-dir", str(tmp_path), "--version", "3"]) == 2
+
+
+def test_the_savedmodel_stores_each_weight_once(tiny_version: Path):
+    reader = tf.train.load_checkpoint(str(tiny_version / "variables" / "variables"))
+    stored = [
+        int(np.prod(shape))
+        for name, shape in reader.get_variable_to_shape_map().items()
+        if name.endswith("VARIABLE_VALUE")
+    ]
+    loaded = tf.saved_model.load(str(tiny_version))
+    weights = sum(int(np.prod(variable.shape)) for variable in loaded.variables)
+    assert weights > 0
+    assert sum(stored) == weights
