@@ -341,8 +341,8 @@ def rule_sentences(
     negation_count: int,
     contrast_count: int,
     agreement_count: int,
+    fragment_count: int,
     seed: int,
-    fragment_count: int = 0,
 ) -> RuleSentences:
     """Up to `negation_count` negated, `contrast_count` contrasting, `agreement_count` agreeing
     and `fragment_count` sentence-and-fragment texts made from the teacher's surest `texts`, half of

@@ -133,8 +133,13 @@ def _labelled_sentences(
     passage_logits = calibration(teacher.logits(passages))
     sampled = sample_sentences(reviews, config.teacher_sentences, config.seed).texts
     sampled_logits = calibration(teacher.logits(sampled))
-    rule_counts = (config.negation_sentences, config.contrast_sentences, config.agreement_sentences)
-    if config.teacher_confident_sentences <= 0 and sum(rule_counts) + config.fragment_sentences <= 0:
+    rule_counts = (
+        config.negation_sentences,
+        config.contrast_sentences,
+        config.agreement_sentences,
+        config.fragment_sentences,
+    )
+    if config.teacher_confident_sentences <= 0 and sum(rule_counts) <= 0:
         no_rules = RuleSentences([], np.zeros(0), 0, 0, 0, 0)
         logits = np.concatenate([passage_logits, sampled_logits])
         return SentenceLabels(passages + sampled, logits, len(passages), 0, no_rules)
@@ -153,7 +158,6 @@ def _labelled_sentences(
         np.concatenate([sampled_logits, other_logits]),
         *rule_counts,
         config.seed,
-        config.fragment_sentences,
     )
     texts = passages + sampled + confident + rules.texts
     logits = np.concatenate([passage_logits, sampled_logits, other_logits[surest], rules.logits])

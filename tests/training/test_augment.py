@@ -129,7 +129,9 @@ def test_agreeing_sentences_keep_both_clauses_without_a_contrast_word():
 
 def test_negated_sentences_take_the_flipped_softened_label_half_of_either_sign():
     texts, logits = _sure_sentences()
-    made = rule_sentences(texts, logits, negation_count=4, contrast_count=0, agreement_count=0, seed=0)
+    made = rule_sentences(
+        texts, logits, negation_count=4, contrast_count=0, agreement_count=0, fragment_count=0, seed=0
+    )
     assert made.negations == 4 and made.contrasts == 0
     assert np.sum(made.logits > 0) == 2 and np.sum(made.logits < 0) == 2
     for text, logit in zip(made.texts, made.logits, strict=True):
@@ -149,7 +151,9 @@ def _source_of(negated_text: str, original: str) -> bool:
 
 def test_joined_sentences_are_labelled_by_their_deciding_clause_half_either_way():
     texts, logits = _sure_sentences()
-    made = rule_sentences(texts, logits, negation_count=0, contrast_count=10, agreement_count=0, seed=0)
+    made = rule_sentences(
+        texts, logits, negation_count=0, contrast_count=10, agreement_count=0, fragment_count=0, seed=0
+    )
     # Three sure sentences of either sign: three pairs, each joined once either way.
     assert made.contrasts == 6
     assert np.sum(made.logits > 0) == 3 and np.sum(made.logits < 0) == 3
@@ -172,7 +176,9 @@ def _deciding_clause(text: str) -> str:
 
 def test_agreeing_sentences_are_labelled_by_their_clauses_mean_half_either_sign():
     texts, logits = _sure_sentences()
-    made = rule_sentences(texts, logits, negation_count=0, contrast_count=0, agreement_count=6, seed=0)
+    made = rule_sentences(
+        texts, logits, negation_count=0, contrast_count=0, agreement_count=6, fragment_count=0, seed=0
+    )
     assert made.agreements == 6 and made.contrasts == 0 and made.negations == 0
     assert np.sum(made.logits > 0) == 3 and np.sum(made.logits < 0) == 3
     by_text = {original.rstrip("."): logit for original, logit in zip(texts, logits, strict=True)}
@@ -220,7 +226,9 @@ def _is_negated(text: str) -> bool:
 @pytest.mark.parametrize("seed", range(4))
 def test_negated_sentences_are_clauses_of_pairs_too_but_never_beside_their_own_source(seed: int):
     texts, logits = _sure_sentences()
-    made = rule_sentences(texts, logits, negation_count=6, contrast_count=40, agreement_count=40, seed=seed)
+    made = rule_sentences(
+        texts, logits, negation_count=6, contrast_count=40, agreement_count=40, fragment_count=0, seed=seed
+    )
     negated_sentences = [_clause_text(text) for text in made.texts[: made.negations]]
     pairs = [text.lower() for text in made.texts[made.negations :]]
     # A negated clause beside one without a negation: the pair shows where the negation's reach ends.
@@ -274,7 +282,7 @@ def test_fragment_pairs_keep_their_sign_and_half_start_with_a_negation():
         "You won't be disappointed.",
     ]
     logits = np.array([-3.0, -3.5, -4.0, -2.5, -3.0, 3.0, 4.0, 2.5, 3.0, 3.5])
-    made = rule_sentences(texts, logits, 0, 0, 0, seed=0, fragment_count=6)
+    made = rule_sentences(texts, logits, 0, 0, 0, fragment_count=6, seed=0)
     assert made.fragments == 6 and made.negations == made.contrasts == made.agreements == 0
     by_clause = {text.rstrip(".!").lower(): logit for text, logit in zip(texts, logits, strict=True)}
     fragments = {
@@ -290,5 +298,5 @@ def test_fragment_pairs_keep_their_sign_and_half_start_with_a_negation():
         starts_negated += any(word in first.split() for word in ("never", "not", "won't"))
     assert np.sum(made.logits < 0) == 3 and starts_negated >= 3
     # Where sure sentences are few, each fragment follows at most MAX_FRAGMENT_USES first clauses.
-    many = rule_sentences(texts, logits, 0, 0, 0, seed=0, fragment_count=10_000)
+    many = rule_sentences(texts, logits, 0, 0, 0, fragment_count=10_000, seed=0)
     assert many.fragments == 2 * 3 * MAX_FRAGMENT_USES
