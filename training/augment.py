@@ -10,6 +10,9 @@ through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks wit
   "You won't be bored.", "I loved it." becomes "I didn't love it." Its label is the teacher's,
   flipped and softened, because negated praise is weaker than a complaint ("not great" is not
   "awful"). Short predicates also give the bare fragments people type: "Not wooden at all."
+  A sentence whose subject takes a quantifier may be negated there instead: "The jokes fell flat."
+  becomes "None of the jokes fell flat.", "The plot was dull." becomes "Nothing about the plot was
+  dull.": people negate complaints that way, and in reviews "none" and "nothing" mostly begin one.
 - **Contrast.** Two sentences of opposite sign joined so that one clause decides: "A, but B",
   "Although A, B", "B, even though A". The label follows the deciding clause, wherever it stands.
 - **Agreement.** Two sentences of the same sign side by side ("A. B.", "A, and B.") keep that sign.
@@ -166,6 +169,15 @@ _OBJECT_PRONOUNS = {"he": "him", "she": "her", "they": "them", "it": "it"}
 _SPEAKERS = frozenset(("i", "we", "you"))
 # Predicates of at most this many words also become bare fragments: "Not wooden at all."
 _MAX_FRAGMENT_WORDS = 4
+# How often a sentence whose subject takes a quantifier is negated at its subject rather than its verb.
+QUANTIFIER_SHARE = 0.3
+# How often a copula is negated with "hardly", which reviews mostly use to deny praise.
+HARDLY_SHARE = 0.1
+# Subjects a quantifier can negate: a determiner and up to three words ("the jokes", "his last two
+# films"), or "it". Names and pronouns of people take none ("None of John was ...").
+_QUANTIFIABLE_SUBJECT = re.compile(r"^(?:the|his|her|their|its|this|these|those)(?:\s+[\w'-]+){1,3}$", re.IGNORECASE)
+# The form a copula takes after "Nothing about ...", which is singular whatever follows "about".
+_SINGULAR_COPULAS = {"is": "is", "are": "is", "was": "was", "were": "was"}
 
 
 def negated(text: str, rng: np.random.Generator) -> str | None:
@@ -180,14 +192,16 @@ def negated(text: str, rng: np.random.Generator) -> str | None:
     if len(copulas) + len(modals) + len(opinions) + len(verdicts) != 1:
         return None
     if copulas:
-        return _negated_copula(text, copulas[0], rng)
+        return _quantified(text, copulas[0], rng) or _negated_copula(text, copulas[0], rng)
     if modals:
         return _negated_modal(text, modals[0], rng)
     if opinions:
         return _negated_opinion(text, opinions[0], rng)
     if verdicts[0].group(1).lower() not in _VERDICT_VERBS:
-        return None  # A base form: "They fail." would need to know its subject's number.
-    return _negated_verdict(text, verdicts[0], rng)
+        # A base form: "They fail." would need to know its subject's number to take "doesn't", but
+        # "None of the jokes fall flat." needs none.
+        return _quantified(text, verdicts[0], rng, share=1.0)
+    return _quantified(text, verdicts[0], rng) or _negated_verdict(text, verdicts[0], rng)
 
 
 def _verdict_verbs(text: str) -> list[re.Match[str]]:
@@ -198,6 +212,31 @@ def _verdict_verbs(text: str) -> list[re.Match[str]]:
         if before and before[-1].lower() not in _NOT_A_CLAUSE_VERB_AFTER:
             found.append(match)
     return found
+
+
+def _quantified(
+    text: str, verb: re.Match[str], rng: np.random.Generator, share: float = QUANTIFIER_SHARE
+) -> str | None:
+    """The sentence negated at its subject, `share` of the time where its subject takes a
+    quantifier, otherwise None: "None of" before a plural ("None of the jokes fell flat."),
+    "Nothing about" before anything else ("Nothing about the plot was dull.")."""
+    subject = text[: verb.start()].strip()
+    rest = text[verb.end() :]
+    if not (subject.lower() == "it" or _QUANTIFIABLE_SUBJECT.match(subject)) or _ARTICLE.match(rest):
+        return None  # "Nothing about this film is a masterpiece." does not read.
+    if rng.random() >= share:
+        return None
+    about = _lowered(subject)
+    if _looks_plural(subject.split()[-1]):
+        return f"None of {about} {verb.group(1)}{rest}"
+    word = verb.group(1).lower()
+    if word not in _SINGULAR_COPULAS and word not in _VERDICT_VERBS:
+        return None  # A base form after a singular subject: not a sentence to rewrite.
+    return f"Nothing about {about} {_SINGULAR_COPULAS.get(word, word)}{rest}"
+
+
+def _looks_plural(noun: str) -> bool:
+    return noun.lower().endswith("s") and not noun.lower().endswith(("ss", "us", "is"))
 
 
 def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator) -> str:
@@ -223,7 +262,10 @@ def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator) -
         about = _OBJECT_PRONOUNS.get(subject.lower(), subject[:1].lower() + subject[1:])
         return f"There {tense} nothing {predicate} about {about}."
     choice = rng.integers(3)
-    if choice == 0 and verb.lower() in _CONTRACTED:
+    if rng.random() < HARDLY_SHARE:
+        # "The plot was hardly dull.", "It was hardly a disaster."
+        replacement = f"{verb} hardly"
+    elif choice == 0 and verb.lower() in _CONTRACTED:
         replacement = _same_case(verb, _CONTRACTED[verb.lower()])
     elif choice == 1 and article is None:
         # "was never dull" reads well; "is never a great film" does not.
