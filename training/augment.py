@@ -10,9 +10,11 @@ through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks wit
   "You won't be bored.", "I loved it." becomes "I didn't love it." Its label is the teacher's,
   flipped and softened, because negated praise is weaker than a complaint ("not great" is not
   "awful"). Short predicates also give the bare fragments people type: "Not wooden at all."
-  A sentence whose subject takes a quantifier may be negated there instead: "The jokes fell flat."
-  becomes "None of the jokes fell flat.", "The plot was dull." becomes "Nothing about the plot was
-  dull.": people negate complaints that way, and in reviews "none" and "nothing" mostly begin one.
+  Optionally (`negation_quantifiers`, off by default), a sentence whose subject takes a quantifier
+  may be negated there instead: "The jokes fell flat." becomes "None of the jokes fell flat.", "The
+  plot was dull." becomes "Nothing about the plot was dull.", and a copula may take "hardly" ("The
+  plot was hardly dull."): people negate complaints that way, and in reviews "none", "nothing" and
+  "hardly" mostly begin one.
 - **Contrast.** Two sentences of opposite sign joined so that one clause decides: "A, but B",
   "Although A, B", "B, even though A". The label follows the deciding clause, wherever it stands.
 - **Agreement.** Two sentences of the same sign side by side ("A. B.", "A, and B.") keep that sign.
@@ -180,8 +182,9 @@ _QUANTIFIABLE_SUBJECT = re.compile(r"^(?:the|his|her|their|its|this|these|those)
 _SINGULAR_COPULAS = {"is": "is", "are": "is", "was": "was", "were": "was"}
 
 
-def negated(text: str, rng: np.random.Generator) -> str | None:
-    """The sentence negated at its one verb, or None when no rule applies to it unambiguously."""
+def negated(text: str, rng: np.random.Generator, quantifiers: bool = False) -> str | None:
+    """The sentence negated at its one verb, or None when no rule applies to it unambiguously. With
+    `quantifiers`, also at a subject that takes one ("None of the jokes fell flat.") and with "hardly"."""
     if len(text.split()) > MAX_NEGATED_WORDS or text.rstrip().endswith("?"):
         return None
     if _ALREADY_NEGATED.search(text) or _CONTRAST_WORDS.search(text):
@@ -191,8 +194,13 @@ def negated(text: str, rng: np.random.Generator) -> str | None:
     verdicts = [match for match in _verdict_verbs(text) if match.start() not in opinion_verbs]
     if len(copulas) + len(modals) + len(opinions) + len(verdicts) != 1:
         return None
+
+    def at_subject(verb: re.Match[str], share: float = QUANTIFIER_SHARE) -> str | None:
+        return _quantified(text, verb, rng, share) if quantifiers else None
+
     if copulas:
-        return _quantified(text, copulas[0], rng) or _negated_copula(text, copulas[0], rng)
+        hardly_share = HARDLY_SHARE if quantifiers else 0.0
+        return at_subject(copulas[0]) or _negated_copula(text, copulas[0], rng, hardly_share)
     if modals:
         return _negated_modal(text, modals[0], rng)
     if opinions:
@@ -200,8 +208,8 @@ def negated(text: str, rng: np.random.Generator) -> str | None:
     if verdicts[0].group(1).lower() not in _VERDICT_VERBS:
         # A base form: "They fail." would need to know its subject's number to take "doesn't", but
         # "None of the jokes fall flat." needs none.
-        return _quantified(text, verdicts[0], rng, share=1.0)
-    return _quantified(text, verdicts[0], rng) or _negated_verdict(text, verdicts[0], rng)
+        return at_subject(verdicts[0], share=1.0)
+    return at_subject(verdicts[0]) or _negated_verdict(text, verdicts[0], rng)
 
 
 def _verdict_verbs(text: str) -> list[re.Match[str]]:
@@ -239,7 +247,7 @@ def _looks_plural(noun: str) -> bool:
     return noun.lower().endswith("s") and not noun.lower().endswith(("ss", "us", "is"))
 
 
-def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator) -> str:
+def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator, hardly_share: float = 0.0) -> str:
     verb = match.group(1)
     subject = text[: match.start()].strip()
     rest = text[match.end() :]
@@ -262,7 +270,8 @@ def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator) -
         about = _OBJECT_PRONOUNS.get(subject.lower(), subject[:1].lower() + subject[1:])
         return f"There {tense} nothing {predicate} about {about}."
     choice = rng.integers(3)
-    if rng.random() < HARDLY_SHARE:
+    # Drawn only when asked for, so that the other forms are drawn as they were without it.
+    if hardly_share > 0 and rng.random() < hardly_share:
         # "The plot was hardly dull.", "It was hardly a disaster."
         replacement = f"{verb} hardly"
     elif choice == 0 and verb.lower() in _CONTRACTED:
@@ -385,15 +394,19 @@ def rule_sentences(
     agreement_count: int,
     fragment_count: int,
     seed: int,
+    negation_quantifiers: bool = False,
 ) -> RuleSentences:
     """Up to `negation_count` negated, `contrast_count` contrasting, `agreement_count` agreeing
     and `fragment_count` sentence-and-fragment texts made from the teacher's surest `texts`, half of
-    each kind read positive and half negative, with their logits."""
+    each kind read positive and half negative, with their logits. `negation_quantifiers` lets the
+    negation rule negate at the subject and with "hardly" too (`negated`)."""
     rng = np.random.default_rng(seed)
     sure = np.flatnonzero(np.abs(logits) >= MIN_SOURCE_LOGIT)
     negative = [index for index in rng.permutation(sure) if logits[index] < 0]
     positive = [index for index in rng.permutation(sure) if logits[index] > 0]
-    negated_texts, negated_logits, negated_from = _negations(texts, logits, negative, positive, negation_count, rng)
+    negated_texts, negated_logits, negated_from = _negations(
+        texts, logits, negative, positive, negation_count, rng, negation_quantifiers
+    )
     # The negated sentences are clauses of the pairs too, beside sentences without a negation, so
     # that the pairs show where a negation's reach ends: in "The acting was not good. The plot was
     # dull." the "not" turns "good" and leaves "dull" a complaint. Without them every "not" or
@@ -427,7 +440,13 @@ def _shuffled(indexes: list[int], rng: np.random.Generator) -> list[int]:
 
 
 def _negations(
-    texts: list[str], logits: np.ndarray, negative: list[int], positive: list[int], count: int, rng: np.random.Generator
+    texts: list[str],
+    logits: np.ndarray,
+    negative: list[int],
+    positive: list[int],
+    count: int,
+    rng: np.random.Generator,
+    quantifiers: bool,
 ) -> tuple[list[str], list[float], list[int]]:
     """Negated sentences, as many read positive (negated complaints) as negative (negated praise),
     with their logits and the index of the sentence each was made from."""
@@ -440,7 +459,7 @@ def _negations(
         for index in sources:
             if found == wanted:
                 break
-            rewritten = negated(texts[index], rng)
+            rewritten = negated(texts[index], rng, quantifiers)
             if rewritten is not None:
                 made.append(rewritten)
                 made_logits.append(-NEGATION_STRENGTH * float(logits[index]))

@@ -74,6 +74,11 @@ class TrainConfig:
     # praise ("Two hours I will never get back. Dull, badly acted and far too long.", read positive
     # in seven runs of eight; training/README.md).
     negation_sentences: int = 40000
+    # Let the negation rule also negate at a subject that takes a quantifier ("None of the jokes fell
+    # flat.", "Nothing about the plot was dull.") and with "hardly". Off by default: trained once, it
+    # raised negated complaints on the check set (58% against 50-52%) at no gain in validation loss
+    # and a lower validation-sentence accuracy (training/README.md).
+    negation_quantifiers: bool = False
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
     contrast_sentences: int = 40000

@@ -158,6 +158,7 @@ def _labelled_sentences(
         np.concatenate([sampled_logits, other_logits]),
         *rule_counts,
         config.seed,
+        config.negation_quantifiers,
     )
     texts = passages + sampled + confident + rules.texts
     logits = np.concatenate([passage_logits, sampled_logits, other_logits[surest], rules.logits])

@@ -92,7 +92,8 @@ def rng(seed: int = 0) -> np.random.Generator:
     ],
 )
 def test_a_one_verb_sentence_is_negated_at_its_verb(text: str, negations: set[str]):
-    made = {negated(text, rng(seed)) for seed in range(40)}
+    # With quantifiers, the subject ("None of", "Nothing about") and "hardly" forms are drawn too.
+    made = {negated(text, rng(seed), quantifiers=True) for seed in range(40)}
     fragments = {sentence for sentence in made if sentence is not None and sentence.startswith("Not ")}
     assert made - fragments <= negations and made - fragments
     # Short predicates also become the bare fragments people type: "Not wooden.", "Not wooden at all."
@@ -102,13 +103,41 @@ def test_a_one_verb_sentence_is_negated_at_its_verb(text: str, negations: set[st
 
 
 def test_a_subject_that_takes_a_quantifier_is_sometimes_negated_there():
-    made = {negated("The jokes fell flat.", rng(seed)) for seed in range(40)}
+    made = {negated("The jokes fell flat.", rng(seed), quantifiers=True) for seed in range(40)}
     assert "None of the jokes fell flat." in made and "The jokes never fell flat." in made
-    assert "Nothing about the plot was dull." in {negated("The plot was dull.", rng(seed)) for seed in range(40)}
+    dull = {negated("The plot was dull.", rng(seed), quantifiers=True) for seed in range(40)}
+    assert "Nothing about the plot was dull." in dull and "The plot was hardly dull." in dull
     # A predicate with an article keeps its subject: "Nothing about this film is a masterpiece." does not read.
-    assert not any("Nothing" in str(negated("This film is a masterpiece.", rng(seed))) for seed in range(40))
+    masterpiece = (negated("This film is a masterpiece.", rng(seed), quantifiers=True) for seed in range(40))
+    assert not any("Nothing" in str(text) for text in masterpiece)
     # Nor do people: "None of John was great."
-    assert not any(str(negated("John was great.", rng(seed))).startswith(("None", "Nothing")) for seed in range(40))
+    john = (negated("John was great.", rng(seed), quantifiers=True) for seed in range(40))
+    assert not any(str(text).startswith(("None", "Nothing")) for text in john)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The jokes fell flat.", "The plot was dull.", "The story drags.", "It was boring.", "The effects were cheap."],
+)
+def test_without_quantifiers_neither_the_subject_nor_hardly_is_negated(text: str):
+    made = {str(negated(text, rng(seed))) for seed in range(40)}
+    assert not any(sentence.startswith(("None of", "Nothing about")) or " hardly " in sentence for sentence in made)
+    assert negated("The jokes fall flat.", rng(0)) is None
+
+
+def test_rule_sentences_draw_quantified_negations_only_when_asked():
+    texts, logits = _sure_sentences()
+    counts = {"negation_count": 6, "contrast_count": 0, "agreement_count": 0, "fragment_count": 0}
+
+    def negations(seed: int, quantifiers: bool) -> list[str]:
+        made = rule_sentences(texts, logits, **counts, seed=seed, negation_quantifiers=quantifiers)
+        return made.texts[: made.negations]
+
+    def quantified(made: list[str]) -> bool:
+        return any(text.startswith(("None of", "Nothing about")) or " hardly " in text for text in made)
+
+    assert any(quantified(negations(seed, True)) for seed in range(20))
+    assert not any(quantified(negations(seed, False)) for seed in range(20))
 
 
 @pytest.mark.parametrize(
