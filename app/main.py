@@ -11,7 +11,6 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import tensorflow as tf
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -24,23 +23,10 @@ from app.model_store import WARM_UP_TEXTS
 from app.page import STATIC_DIR, STATIC_ROUTE
 from app.routes import build_router
 from app.serving import ModelSlot
-from app.settings import Settings, usable_cores
+from app.settings import Settings
+from model.threads import configure_threads
 
 logger = logging.getLogger(__name__)
-
-
-def configure_threads(intra_op: int | None, inter_op: int | None) -> None:
-    """Size TensorFlow's thread pools (None: one thread per core); only possible before TensorFlow
-    runs its first op."""
-    if intra_op is None:
-        intra_op = usable_cores()
-    if inter_op is None:
-        inter_op = usable_cores()
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
-        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
-    except RuntimeError as error:
-        logger.warning("TensorFlow is already running, its thread settings stay as they are: %s", error)
 
 
 async def warm_up_predict(app: FastAPI, settings: Settings) -> None:

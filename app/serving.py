@@ -10,9 +10,10 @@ from pathlib import Path
 from app.batching import MicroBatcher
 from app.metrics import ServiceMetrics
 from app.model_store import Buckets, LoadedModel, ModelLoadError, TextExplanation, TextScore, load_version
-from app.settings import Settings, usable_cores
+from app.settings import Settings
 from model.artifact import complete_versions, version_of
 from model.grouping import in_length_groups
+from model.threads import usable_cores
 
 logger = logging.getLogger(__name__)
 

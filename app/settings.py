@@ -1,6 +1,5 @@
 """Service settings, read from environment variables (MODEL_DIR, PORT, MAX_BATCH_SIZE, ...)."""
 
-import os
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -97,8 +96,3 @@ class Settings(BaseSettings):
         if self.max_queue_items < self.max_batch_items:
             raise ValueError("MAX_QUEUE_ITEMS must be at least MAX_BATCH_ITEMS, or large requests could never queue")
         return self
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's)."""
-    return len(os.sched_getaffinity(0))

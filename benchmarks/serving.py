@@ -76,12 +76,12 @@ class Ceiling:
     def __init__(self, model_dir: Path):
         import tensorflow as tf
 
-        from app.main import configure_threads
         from app.model_store import load_version
         from app.serving import model_workers, xla_buckets
         from app.settings import Settings
         from model.artifact import INPUT_TEXTS, OUTPUT_KNOWN_TOKENS, OUTPUT_PROBABILITY, newest_version
         from model.grouping import in_length_groups
+        from model.threads import configure_threads
 
         settings = Settings()
         # The service's thread pools, so that the compiled rate is what its model calls can reach.

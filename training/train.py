@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from model.architecture import build_model
 from model.artifact import REPORT_FILE, SIGNATURE_NAME
+from model.threads import configure_threads
 from training import resume
 from training.calibration import fit_temperature
 from training.cli import run
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     def body(arguments: argparse.Namespace) -> None:
         config = config_from_arguments(arguments)
         limit_allocator_arenas()
+        configure_threads(config.intra_op_threads, config.inter_op_threads)
         train_and_export(config, load_imdb(config.data_dir))
 
     return run(build_parser(), body, (DataUnavailableError,), argv)

@@ -44,6 +44,8 @@ def test_training_writes_a_version_that_the_service_serves(aclimdb_dir: Path, tm
     assert metadata["config"]["data_dir"] == str(data)
     output = result.stdout + result.stderr
     assert "Epoch 1/2" in output
+    # Training sizes TensorFlow's thread pools before its first op: one thread per op by default.
+    assert "TensorFlow threads: 1 per op" in output
     # Neither Keras warning that every run used to print: their causes are gone.
     assert "ran out of data" not in output and "shuffle=True" not in output
     with TestClient(create_app(Settings(model_dir=artifacts))) as client:
