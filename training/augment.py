@@ -222,9 +222,7 @@ def _verdict_verbs(text: str) -> list[re.Match[str]]:
     return found
 
 
-def _quantified(
-    text: str, verb: re.Match[str], rng: np.random.Generator, share: float = QUANTIFIER_SHARE
-) -> str | None:
+def _quantified(text: str, verb: re.Match[str], rng: np.random.Generator, share: float) -> str | None:
     """The sentence negated at its subject, `share` of the time where its subject takes a
     quantifier, otherwise None: "None of" before a plural ("None of the jokes fell flat."),
     "Nothing about" before anything else ("Nothing about the plot was dull.")."""

@@ -105,9 +105,9 @@ class TrainConfig:
     # Reviews per training step.
     batch_size: int = 64
     # Threads one TensorFlow op may split its work over while training (None: one per core). One: on
-    # 2 cores a training step ran 1.4-1.7x faster than with one per core, since the two directions of
-    # each bidirectional LSTM then run side by side and its small matrix products do not pay for
-    # being split (training/README.md).
+    # 2 cores the default config's epochs took 723-740 s instead of 1,051-1,257 s, since the two
+    # directions of each bidirectional LSTM then run side by side and its small matrix products do
+    # not pay for being split (training/README.md).
     intra_op_threads: int | None = 1
     # TensorFlow ops that may run at once while training (None: one per core).
     inter_op_threads: int | None = None

@@ -122,7 +122,6 @@ def test_a_subject_that_takes_a_quantifier_is_sometimes_negated_there():
 def test_without_quantifiers_neither_the_subject_nor_hardly_is_negated(text: str):
     made = {str(negated(text, rng(seed))) for seed in range(40)}
     assert not any(sentence.startswith(("None of", "Nothing about")) or " hardly " in sentence for sentence in made)
-    assert negated("The jokes fall flat.", rng(0)) is None
 
 
 def test_rule_sentences_draw_quantified_negations_only_when_asked():
@@ -154,6 +153,7 @@ def test_rule_sentences_draw_quantified_negations_only_when_asked():
         "The jokes fall flat and the plot drags.",  # a plural verb beside the one a rule could negate
         "The acting was disappointing and the story drags.",  # a copula and a verdict verb
         "The cast fail.",  # a plural verb after a subject that does not look plural
+        "The jokes fall flat.",  # a plural verb, which only the quantifier form negates
     ],
 )
 def test_sentences_a_rule_cannot_negate_unambiguously_are_left_alone(text: str):
