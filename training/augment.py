@@ -15,6 +15,10 @@ through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks wit
   plot was dull." becomes "Nothing about the plot was dull.", and a copula may take "hardly" ("The
   plot was hardly dull."): people negate complaints that way, and in reviews "none", "nothing" and
   "hardly" mostly begin one.
+  Also optionally (`negation_objects`), a sentence of having or "there is" may be negated at the
+  object that a quantity introduces: "The film has many plot holes." becomes "The film has no plot
+  holes.", "The film doesn't have a single plot hole." or "Not a single plot hole.", the form of
+  "I have no complaints" and "Not a dull moment", which no verb-level negation writes.
 - **Contrast.** Two sentences of opposite sign joined so that one clause decides: "A, but B",
   "Although A, B", "B, even though A". The label follows the deciding clause, wherever it stands.
 - **Agreement.** Two sentences of the same sign side by side ("A. B.", "A, and B.") keep that sign.
@@ -180,11 +184,78 @@ HARDLY_SHARE = 0.1
 _QUANTIFIABLE_SUBJECT = re.compile(r"^(?:the|his|her|their|its|this|these|those)(?:\s+[\w'-]+){1,3}$", re.IGNORECASE)
 # The form a copula takes after "Nothing about ...", which is singular whatever follows "about".
 _SINGULAR_COPULAS = {"is": "is", "are": "is", "was": "was", "were": "was"}
+# Quantities before an object that "no" can replace ("The film has many funny moments." -> "The film
+# has no funny moments."), longest first so that "a lot of" is not read as "a"; those that count
+# things also give "not a single" with the noun made singular.
+_COUNTING_QUANTITIES = (
+    "a lot of",
+    "lots of",
+    "plenty of",
+    "tons of",
+    "so many",
+    "too many",
+    "a few",
+    "many",
+    "several",
+)
+_OTHER_QUANTITIES = ("so much", "too much", "much", "some", "an", "a")
+_QUANTITY = "|".join(sorted((*_COUNTING_QUANTITIES, *_OTHER_QUANTITIES), key=len, reverse=True))
+# Verbs whose object can be negated, each form with its negation: "It offers many laughs." -> "It
+# doesn't offer a single laugh.", "I found some flaws." -> "I didn't find a single flaw."
+_OBJECT_VERB_BASES = ("have", "offer", "contain", "feature", "include", "provide", "find", "notice")
+# Of them, those whose object may come without a quantity: "It has great actors.", "It had heart."
+# ("I find it dull." has no object to negate.)
+_BARE_OBJECT_VERBS = frozenset(("has", "have", "had", "is", "are", "was", "were"))
+# An object (after its quantity, if any) starting with one of these is no noun phrase that "no" can
+# take: "It has been ...", "It had the best cast.", "It has very good actors.", "It has a lot going for it."
+# fmt: off
+_NOT_A_NOUN_PHRASE = frozenset((
+    "it", "him", "her", "them", "this", "that", "these", "those", "the", "his", "its", "their", "my", "your", "our",
+    "to", "been", "become", "seen", "done", "gone", "made", "got", "had", "always", "also", "never", "just", "still",
+    "already", "no", "any", "every", "all", "both", "each", "one", "more", "less", "better", "worse", "enough",
+    "such", "what", "here", "there", "come", "very", "quite", "really", "way", "so", "too", "rather", "pretty",
+    "even", "lot", "few", "little", "bit", "number", "couple", "kind", "sort", "bunch", "handful", "thousands",
+    "hundreds", "dozens", "a", "an", "long", "two", "three", "four", "five", "ten", "of", "another", "other",
+    "something", "everything", "anything",
+))
+# Words in a subject that make the verb after it no main verb of a statement: "That may have ...",
+# "I think it has ...", "Rarely has cinema been ...", "Here we have ...".
+_NOT_AN_OBJECT_SUBJECT = frozenset((
+    "may", "might", "to", "and", "or", "rarely", "seldom", "only", "here", "then", "now", "because", "seems",
+    *_SUBORDINATING_WORDS,
+))
+# fmt: on
 
 
-def negated(text: str, rng: np.random.Generator, quantifiers: bool = False) -> str | None:
+def _object_verb_forms() -> dict[str, str]:
+    """Each form of the object verbs -> its negation before the base form ("has" -> "doesn't have")."""
+    forms = {"has": "doesn't have", "had": "didn't have", "found": "didn't find"}
+    for base in _OBJECT_VERB_BASES:
+        forms[base] = f"don't {base}"
+        forms.setdefault(_inflected(base, "s") if base != "have" else "has", f"doesn't {base}")
+        forms.setdefault(_inflected(base, "ed") if base not in ("have", "find") else "found", f"didn't {base}")
+    return forms | {"is": "isn't", "are": "isn't", "was": "wasn't", "were": "wasn't"}
+
+
+_NEGATED_OBJECT_VERBS = _object_verb_forms()
+# "It has many funny moments." and "There were many funny moments.": a subject of up to four words,
+# one of the object verbs or "there is", maybe a quantity, and the object with whatever follows it.
+_OBJECT = re.compile(
+    r"^(?P<subject>(?:[\w'-]+\s+){0,3}[\w'-]+)\s+(?P<verb>"
+    + "|".join(sorted(_NEGATED_OBJECT_VERBS, key=len, reverse=True))
+    + r")\s+(?:(?P<quantity>"
+    + _QUANTITY
+    + r")\s+)?(?P<object>(?-i:[a-z])[\w'-]*.*)$",
+    re.IGNORECASE,
+)
+# Where the noun phrase of an object ends: "many funny moments in the film" has the head "moments".
+_NOUN_PHRASE_END = re.compile(r"\s+(?:in|of|on|at|from|with|by|for|to|that|which|who|and|as)\b|[,;:]", re.IGNORECASE)
+
+
+def negated(text: str, rng: np.random.Generator, quantifiers: bool = False, objects: bool = False) -> str | None:
     """The sentence negated at its one verb, or None when no rule applies to it unambiguously. With
-    `quantifiers`, also at a subject that takes one ("None of the jokes fell flat.") and with "hardly"."""
+    `quantifiers`, also at a subject that takes one ("None of the jokes fell flat.") and with "hardly";
+    with `objects`, also at an object ("It has no funny moments.", "Not a single funny moment.")."""
     if len(text.split()) > MAX_NEGATED_WORDS or text.rstrip().endswith("?"):
         return None
     if _ALREADY_NEGATED.search(text) or _CONTRAST_WORDS.search(text):
@@ -192,7 +263,14 @@ def negated(text: str, rng: np.random.Generator, quantifiers: bool = False) -> s
     copulas, modals, opinions = (list(pattern.finditer(text)) for pattern in (_COPULA, _MODAL, _OPINION))
     opinion_verbs = {match.start(2) for match in opinions}
     verdicts = [match for match in _verdict_verbs(text) if match.start() not in opinion_verbs]
-    if len(copulas) + len(modals) + len(opinions) + len(verdicts) != 1:
+    verbs = len(copulas) + len(modals) + len(opinions) + len(verdicts)
+    with_object = _OBJECT.match(text.strip()) if objects else None
+    # "has" is no verb the other rules count; "there is" is their copula, the sentence's only verb.
+    if with_object and (verbs == 0 or (verbs == len(copulas) == 1 and with_object["subject"].lower() == "there")):
+        rewritten = _negated_object(with_object, rng)
+        if rewritten is not None or verbs == 0:
+            return rewritten
+    if verbs != 1:
         return None
 
     def at_subject(verb: re.Match[str], share: float = QUANTIFIER_SHARE) -> str | None:
@@ -239,6 +317,51 @@ def _quantified(text: str, verb: re.Match[str], rng: np.random.Generator, share:
     if word not in _SINGULAR_COPULAS and word not in _VERDICT_VERBS:
         return None  # A base form after a singular subject: not a sentence to rewrite.
     return f"Nothing about {about} {_SINGULAR_COPULAS.get(word, word)}{rest}"
+
+
+def _negated_object(match: re.Match[str], rng: np.random.Generator) -> str | None:
+    """A sentence of having, finding or "there is" negated at its object: "no" in place of the
+    quantity, "not a single" before a noun that counts, or a bare fragment ("Not a single funny moment.")."""
+    subject, verb = match["subject"], match["verb"].lower()
+    quantity = (match["quantity"] or "").lower()
+    if (subject.lower() == "there") != (verb in ("is", "are", "was", "were")):
+        return None  # "The film is a joke." is the copula rule's.
+    whole = _clause(match["object"])
+    if _NOT_AN_OBJECT_SUBJECT.intersection(subject.lower().split()) or not _noun_phrase_start(whole, quantity):
+        return None
+    if not quantity and verb not in _BARE_OBJECT_VERBS:
+        return None
+    cut = _NOUN_PHRASE_END.search(whole)
+    noun_phrase, rest = (whole[: cut.start()], whole[cut.start() :]) if cut else (whole, "")
+    if not noun_phrase:
+        return None
+    single = _singular_phrase(noun_phrase, quantity)
+    if single is not None and not rest and len(single.split()) <= _MAX_FRAGMENT_WORDS and rng.random() < 0.3:
+        return f"Not {'one' if rng.random() < 0.3 else 'a single'} {single}."
+    negation = _NEGATED_OBJECT_VERBS[verb]
+    if single is not None and rng.random() < 0.4:
+        return f"{subject} {negation} a single {single}{rest}."
+    if quantity in ("a", "an") and rng.random() < 0.5:
+        # "There was a dull scene." -> "There wasn't a dull scene."
+        return f"{subject} {negation} {match['quantity']} {noun_phrase}{rest}."
+    return f"{subject} {match['verb']} no {noun_phrase}{rest}."
+
+
+def _noun_phrase_start(text: str, quantity: str) -> bool:
+    """Whether `text`, an object after its quantity if any, starts like a noun phrase "no" can take.
+    Without a quantity, a word in "-ed" or "-en" is a participle ("It has worked.", "It has taken ...")."""
+    first = text.split()[0].lower().rstrip(",;:")
+    participle = not quantity and first.endswith(("ed", "en"))
+    return first not in _NOT_A_NOUN_PHRASE and not participle and not first.endswith("ly") and not first.isdigit()
+
+
+def _singular_phrase(noun_phrase: str, quantity: str) -> str | None:
+    """The noun phrase with its head made singular, for "a single ...", or None when it does not count."""
+    head = noun_phrase.split()[-1]
+    if quantity not in (*_COUNTING_QUANTITIES, "some", "") or not _looks_plural(head):
+        return None
+    singular = head[:-3] + "y" if head.lower().endswith("ies") else head[:-1]
+    return noun_phrase[: len(noun_phrase) - len(head)] + singular
 
 
 def _looks_plural(noun: str) -> bool:
@@ -393,17 +516,18 @@ def rule_sentences(
     fragment_count: int,
     seed: int,
     negation_quantifiers: bool = False,
+    negation_objects: bool = False,
 ) -> RuleSentences:
     """Up to `negation_count` negated, `contrast_count` contrasting, `agreement_count` agreeing
     and `fragment_count` sentence-and-fragment texts made from the teacher's surest `texts`, half of
     each kind read positive and half negative, with their logits. `negation_quantifiers` lets the
-    negation rule negate at the subject and with "hardly" too (`negated`)."""
+    negation rule negate at the subject and with "hardly" too, `negation_objects` at an object (`negated`)."""
     rng = np.random.default_rng(seed)
     sure = np.flatnonzero(np.abs(logits) >= MIN_SOURCE_LOGIT)
     negative = [index for index in rng.permutation(sure) if logits[index] < 0]
     positive = [index for index in rng.permutation(sure) if logits[index] > 0]
     negated_texts, negated_logits, negated_from = _negations(
-        texts, logits, negative, positive, negation_count, rng, negation_quantifiers
+        texts, logits, negative, positive, negation_count, rng, (negation_quantifiers, negation_objects)
     )
     # The negated sentences are clauses of the pairs too, beside sentences without a negation, so
     # that the pairs show where a negation's reach ends: in "The acting was not good. The plot was
@@ -444,10 +568,11 @@ def _negations(
     positive: list[int],
     count: int,
     rng: np.random.Generator,
-    quantifiers: bool,
+    forms: tuple[bool, bool],
 ) -> tuple[list[str], list[float], list[int]]:
     """Negated sentences, as many read positive (negated complaints) as negative (negated praise),
-    with their logits and the index of the sentence each was made from."""
+    with their logits and the index of the sentence each was made from. `forms` switches on
+    `negated`'s optional forms: at the subject, at the object."""
     made: list[str] = []
     made_logits: list[float] = []
     made_from: list[int] = []
@@ -457,7 +582,7 @@ def _negations(
         for index in sources:
             if found == wanted:
                 break
-            rewritten = negated(texts[index], rng, quantifiers)
+            rewritten = negated(texts[index], rng, *forms)
             if rewritten is not None:
                 made.append(rewritten)
                 made_logits.append(-NEGATION_STRENGTH * float(logits[index]))

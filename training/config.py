@@ -79,6 +79,10 @@ class TrainConfig:
     # raised negated complaints on the check set (58% against 50-52%) at no gain in validation loss
     # and a lower validation-sentence accuracy (training/README.md).
     negation_quantifiers: bool = False
+    # Let the negation rule also negate at an object that a quantity introduces ("The film has many
+    # funny moments." -> "The film has no funny moments.", "Not a single funny moment.", "There
+    # wasn't a single dull scene."): the form of "I have no complaints" and "Not a dull moment".
+    negation_objects: bool = False
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
     contrast_sentences: int = 40000

@@ -159,6 +159,7 @@ def _labelled_sentences(
         *rule_counts,
         config.seed,
         config.negation_quantifiers,
+        config.negation_objects,
     )
     texts = passages + sampled + confident + rules.texts
     logits = np.concatenate([passage_logits, sampled_logits, other_logits[surest], rules.logits])

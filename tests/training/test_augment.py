@@ -140,6 +140,103 @@ def test_rule_sentences_draw_quantified_negations_only_when_asked():
 
 
 @pytest.mark.parametrize(
+    ("text", "negations"),
+    [
+        (
+            "The film has many funny moments.",
+            {
+                "The film has no funny moments.",
+                "The film doesn't have a single funny moment.",
+                "Not a single funny moment.",
+                "Not one funny moment.",
+            },
+        ),
+        (
+            "There were too many boring scenes in it.",
+            {"There were no boring scenes in it.", "There wasn't a single boring scene in it."},
+        ),
+        ("I had a lot of fun.", {"I had no fun."}),
+        (
+            "We had some great laughs.",
+            {
+                "We had no great laughs.",
+                "We didn't have a single great laugh.",
+                "Not a single great laugh.",
+                "Not one great laugh.",
+            },
+        ),
+        ("There was a dull scene.", {"There was no dull scene.", "There wasn't a dull scene."}),
+        (
+            "It has plenty of cheap stories, sadly.",
+            {"It has no cheap stories, sadly.", "It doesn't have a single cheap story, sadly."},
+        ),
+    ],
+)
+def test_with_objects_a_quantified_object_is_negated(text: str, negations: set[str]):
+    made = {negated(text, rng(seed), objects=True) for seed in range(60)}
+    assert made == negations
+
+
+@pytest.mark.parametrize(
+    ("text", "negations"),
+    [
+        (
+            "I found some flaws.",
+            {"I found no flaws.", "I didn't find a single flaw.", "Not a single flaw.", "Not one flaw."},
+        ),
+        (
+            "It offers plenty of laughs.",
+            {"It offers no laughs.", "It doesn't offer a single laugh.", "Not a single laugh.", "Not one laugh."},
+        ),
+        # Without a quantity, after "have" and "there is" only.
+        (
+            "The film has great actors.",
+            {
+                "The film has no great actors.",
+                "The film doesn't have a single great actor.",
+                "Not a single great actor.",
+                "Not one great actor.",
+            },
+        ),
+        ("It had heart.", {"It had no heart."}),
+        ("I found it dull.", {None}),
+        ("I had seen better.", {None}),
+        ("It has the best cast.", {None}),
+        ("It has always been fun.", {None}),
+    ],
+)
+def test_with_objects_other_verbs_and_bare_objects(text: str, negations: set[str | None]):
+    assert {negated(text, rng(seed), objects=True) for seed in range(60)} == negations
+
+
+def test_without_objects_an_object_is_left_to_the_other_rules():
+    # "has" is no verb of the other rules, and "there were" is their copula.
+    assert {negated("The film has many funny moments.", rng(seed)) for seed in range(20)} == {None}
+    made = {str(negated("There were many boring scenes.", rng(seed))) for seed in range(20)}
+    assert not any(" no " in text or "single" in text for text in made)
+    # A modal stays the verb to negate even with objects: "have" is not the clause's verb there.
+    modal = {str(negated("You will have a great time.", rng(seed), objects=True)) for seed in range(20)}
+    assert modal <= {
+        "You won't have a great time.",
+        "You will not have a great time.",
+        "You will never have a great time.",
+    }
+
+
+def test_rule_sentences_draw_object_negations_only_when_asked():
+    texts, logits = _sure_sentences()
+    texts, logits = [*texts, "The film has many plot holes."], np.append(logits, -3.0)
+    counts = {"negation_count": 8, "contrast_count": 0, "agreement_count": 0, "fragment_count": 0}
+
+    def negations(objects: bool) -> list[str]:
+        made = rule_sentences(texts, logits, **counts, seed=0, negation_objects=objects)
+        return made.texts[: made.negations]
+
+    assert any("plot hole" in text for text in negations(True))
+    assert not any("plot hole" in text for text in negations(False))
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "It was not good.",  # already negated
