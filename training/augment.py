@@ -15,10 +15,10 @@ through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks wit
   plot was dull." becomes "Nothing about the plot was dull.", and a copula may take "hardly" ("The
   plot was hardly dull."): people negate complaints that way, and in reviews "none", "nothing" and
   "hardly" mostly begin one.
-  Also optionally (`negation_objects`), a sentence of having or "there is" may be negated at the
-  object that a quantity introduces: "The film has many plot holes." becomes "The film has no plot
-  holes.", "The film doesn't have a single plot hole." or "Not a single plot hole.", the form of
-  "I have no complaints" and "Not a dull moment", which no verb-level negation writes.
+  Also optionally (`negation_objects`), a sentence of having, offering, finding and the like, or of
+  "there is", may be negated at its object: "The film has many plot holes." becomes "The film has
+  no plot holes.", "The film doesn't have a single plot hole." or "Not a single plot hole.", the
+  form of "I have no complaints" and "Not a dull moment", which no verb-level negation writes.
 - **Contrast.** Two sentences of opposite sign joined so that one clause decides: "A, but B",
   "Although A, B", "B, even though A". The label follows the deciding clause, wherever it stands.
 - **Agreement.** Two sentences of the same sign side by side ("A. B.", "A, and B.") keep that sign.
@@ -268,7 +268,7 @@ def negated(text: str, rng: np.random.Generator, quantifiers: bool = False, obje
     # "has" is no verb the other rules count; "there is" is their copula, the sentence's only verb.
     if with_object and (verbs == 0 or (verbs == len(copulas) == 1 and with_object["subject"].lower() == "there")):
         rewritten = _negated_object(with_object, rng)
-        if rewritten is not None or verbs == 0:
+        if rewritten is not None:
             return rewritten
     if verbs != 1:
         return None
@@ -325,7 +325,7 @@ def _negated_object(match: re.Match[str], rng: np.random.Generator) -> str | Non
     subject, verb = match["subject"], match["verb"].lower()
     quantity = (match["quantity"] or "").lower()
     if (subject.lower() == "there") != (verb in ("is", "are", "was", "were")):
-        return None  # "The film is a joke." is the copula rule's.
+        return None  # "There has been ..." says nothing of an object; "It is a joke." is the copula rule's.
     whole = _clause(match["object"])
     if _NOT_AN_OBJECT_SUBJECT.intersection(subject.lower().split()) or not _noun_phrase_start(whole, quantity):
         return None
