@@ -121,6 +121,10 @@ class TrainConfig:
     # epoch down to a quarter of it in the last of three, so the last epochs settle instead of jumping
     # around.
     decay_learning_rate: bool = True
+    # Momentum of an exponential moving average of the weights, updated after every step; 0 turns it
+    # off. With it, validation, the choice of the best epoch and the exported model all use the
+    # average, which smooths out the noise of the last steps of an epoch at a high learning rate.
+    weight_average_momentum: float = 0.0
     # Epochs without a better validation loss before training stops (best weights are restored). Two,
     # so that one noisy epoch at a high learning rate does not end the run before the rate has decayed.
     patience: int = 2

@@ -17,7 +17,12 @@ def rounded_accuracy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
 
 def compile_model(model: keras.Model, config: TrainConfig) -> None:
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=1.0),
+        optimizer=keras.optimizers.Adam(
+            learning_rate=config.learning_rate,
+            clipnorm=1.0,
+            use_ema=config.weight_average_momentum > 0,
+            ema_momentum=config.weight_average_momentum or 0.99,
+        ),
         # Cross-entropy takes soft labels as they are: the teacher's probabilities are targets too.
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.MeanMetricWrapper(rounded_accuracy, name="accuracy")],
@@ -37,11 +42,18 @@ def learning_rate_schedule(config: TrainConfig, epochs: int) -> list[keras.callb
 
 
 def round_callbacks(config: TrainConfig, epochs: int, log_dir: Path) -> list[keras.callbacks.Callback]:
-    """Learning-rate decay, early stopping on validation loss (best weights kept) and TensorBoard logs."""
-    return learning_rate_schedule(config, epochs) + [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
-        keras.callbacks.TensorBoard(log_dir=str(log_dir)),
-    ]
+    """Learning-rate decay, early stopping on validation loss (best weights kept) and TensorBoard logs;
+    with a weight average, the average is what is validated and kept."""
+    # Before early stopping, so that at each epoch's end the weights it may keep are the average's.
+    averaged = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.weight_average_momentum > 0 else []
+    return (
+        learning_rate_schedule(config, epochs)
+        + averaged
+        + [
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+            keras.callbacks.TensorBoard(log_dir=str(log_dir)),
+        ]
+    )
 
 
 def progress_verbosity() -> int:
