@@ -8,7 +8,13 @@ from scipy import optimize
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, low: float = 0.05, high: float = 20.0) -> float:
-    """The temperature T minimising the log-loss of sigmoid(logits / T), by golden-section search on log T."""
+    """The temperature T minimising the log-loss of sigmoid(logits / T), by golden-section search on log T;
+    1 when the logits separate the labels without an error."""
+    if np.all(np.where(labels == 1, logits, -logits) > 0):
+        # Then the log-loss only falls as T shrinks: no temperature minimises it, and the search would
+        # stop at `low`, sharpening every probability to 0 or 1 (as a small or easy validation split
+        # does). The logits are left as they are.
+        return 1.0
     ratio = (np.sqrt(5) - 1) / 2
     a, b = np.log(low), np.log(high)
     for _ in range(80):

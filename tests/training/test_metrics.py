@@ -47,6 +47,14 @@ def test_calibration_error_is_small_for_calibrated_and_large_for_overconfident_p
     assert expected_calibration_error(calibrated_labels, overconfident) > 0.2
 
 
+def test_fit_temperature_leaves_logits_that_make_no_error_as_they_are():
+    # Every label on the logit's side: the log-loss falls as the temperature shrinks, without a minimum.
+    logits = np.array([-4.0, -1.0, 0.5, 3.0])
+    assert fit_temperature(logits, np.array([0, 0, 1, 1])) == 1.0
+    # One error is enough for a minimum, which sharpens or softens the logits.
+    assert fit_temperature(logits, np.array([0, 1, 1, 1])) != 1.0
+
+
 def test_fit_temperature_recovers_the_temperature_that_made_the_labels():
     rng = np.random.default_rng(2)
     true_logits = rng.normal(0, 2, size=40_000)
