@@ -21,7 +21,7 @@ def compile_model(model: keras.Model, config: TrainConfig) -> None:
             learning_rate=config.learning_rate,
             clipnorm=1.0,
             use_ema=config.weight_average_momentum > 0,
-            ema_momentum=config.weight_average_momentum or 0.99,
+            ema_momentum=config.weight_average_momentum,
         ),
         # Cross-entropy takes soft labels as they are: the teacher's probabilities are targets too.
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
