@@ -205,7 +205,7 @@ _QUANTITY = "|".join(sorted((*_COUNTING_QUANTITIES, *_OTHER_QUANTITIES), key=len
 _OBJECT_VERB_BASES = ("have", "offer", "contain", "feature", "include", "provide", "find", "notice")
 # Of them, those whose object may come without a quantity: "It has great actors.", "It had heart."
 # ("I find it dull." has no object to negate.)
-_BARE_OBJECT_VERBS = frozenset(("has", "have", "had", "is", "are", "was", "were"))
+_BARE_OBJECT_VERBS = frozenset(("has", "have", "had", *_CONTRACTED))
 # An object (after its quantity, if any) starting with one of these is no noun phrase that "no" can
 # take: "It has been ...", "It had the best cast.", "It has very good actors.", "It has a lot going for it."
 # fmt: off
@@ -227,14 +227,18 @@ _NOT_AN_OBJECT_SUBJECT = frozenset((
 # fmt: on
 
 
+# Their third-person present and past forms where these are not regular.
+_IRREGULAR_OBJECT_VERBS = {"have": ("has", "had"), "find": ("finds", "found")}
+
+
 def _object_verb_forms() -> dict[str, str]:
-    """Each form of the object verbs -> its negation before the base form ("has" -> "doesn't have")."""
-    forms = {"has": "doesn't have", "had": "didn't have", "found": "didn't find"}
+    """Each form of the object verbs -> its negation before the base form ("has" -> "doesn't have"),
+    and each copula of "there is" -> its negation before "a single" ("were" -> "wasn't")."""
+    forms = {}
     for base in _OBJECT_VERB_BASES:
-        forms[base] = f"don't {base}"
-        forms.setdefault(_inflected(base, "s") if base != "have" else "has", f"doesn't {base}")
-        forms.setdefault(_inflected(base, "ed") if base not in ("have", "find") else "found", f"didn't {base}")
-    return forms | {"is": "isn't", "are": "isn't", "was": "wasn't", "were": "wasn't"}
+        present, past = _IRREGULAR_OBJECT_VERBS.get(base, (_inflected(base, "s"), _inflected(base, "ed")))
+        forms |= {base: f"don't {base}", present: f"doesn't {base}", past: f"didn't {base}"}
+    return forms | {copula: _CONTRACTED[_SINGULAR_COPULAS[copula]] for copula in _CONTRACTED}
 
 
 _NEGATED_OBJECT_VERBS = _object_verb_forms()
@@ -324,7 +328,7 @@ def _negated_object(match: re.Match[str], rng: np.random.Generator) -> str | Non
     quantity, "not a single" before a noun that counts, or a bare fragment ("Not a single funny moment.")."""
     subject, verb = match["subject"], match["verb"].lower()
     quantity = (match["quantity"] or "").lower()
-    if (subject.lower() == "there") != (verb in ("is", "are", "was", "were")):
+    if (subject.lower() == "there") != (verb in _CONTRACTED):
         return None  # "There has been ..." says nothing of an object; "It is a joke." is the copula rule's.
     whole = _clause(match["object"])
     if _NOT_AN_OBJECT_SUBJECT.intersection(subject.lower().split()) or not _noun_phrase_start(whole, quantity):

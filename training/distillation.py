@@ -158,8 +158,8 @@ def _labelled_sentences(
         np.concatenate([sampled_logits, other_logits]),
         *rule_counts,
         config.seed,
-        config.negation_quantifiers,
-        config.negation_objects,
+        negation_quantifiers=config.negation_quantifiers,
+        negation_objects=config.negation_objects,
     )
     texts = passages + sampled + confident + rules.texts
     logits = np.concatenate([passage_logits, sampled_logits, other_logits[surest], rules.logits])
