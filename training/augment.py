@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The rules' names, in the order their texts come in `RuleSentences`.
+RULE_KINDS = ("negated", "contrast", "agreement", "fragment")
 # How much of the source's logit a negated sentence keeps, with its sign flipped.
 NEGATION_STRENGTH = 0.75
 # How much of the deciding clause's logit a joined sentence keeps.
@@ -503,12 +505,23 @@ def _lowered(clause: str) -> str:
 
 @dataclass(frozen=True)
 class RuleSentences:
+    """Texts written by the rules with their logits: the negated ones first, then the contrasting,
+    the agreeing and the sentence-and-fragment ones, as many as each count says."""
+
     texts: list[str]
     logits: np.ndarray
     negations: int
     contrasts: int
     agreements: int
     fragments: int
+
+    def kinds(self) -> dict[str, slice]:
+        """Where each rule's texts lie in `texts`, by the rule's name."""
+        counts = (self.negations, self.contrasts, self.agreements, self.fragments)
+        ends = np.cumsum(counts)
+        return {
+            kind: slice(int(end) - count, int(end)) for kind, count, end in zip(RULE_KINDS, counts, ends, strict=True)
+        }
 
 
 def rule_sentences(

@@ -25,6 +25,7 @@ from model.artifact import (
     version_folder,
 )
 from model.grouping import length_groups
+from training.augment import RuleSentences
 from training.checkset import CATEGORIES, check_set_figures, load_check_set
 from training.cli import run, version_parser
 from training.data import DataUnavailableError, Reviews, load_imdb
@@ -51,8 +52,11 @@ def evaluate_signature(signature: Signature, reviews: Reviews) -> dict:
     return classification_figures(reviews.labels, predict_probabilities(signature, reviews.texts))
 
 
-def evaluation_figures(signature: Signature, validation: Reviews, test: Reviews, seed: int) -> tuple[dict, np.ndarray]:
-    """Figures of an exported model on validation, test and short texts; also the test probabilities."""
+def evaluation_figures(
+    signature: Signature, validation: Reviews, test: Reviews, seed: int, validation_rules: RuleSentences | None = None
+) -> tuple[dict, np.ndarray]:
+    """Figures of an exported model on validation, test and short texts, and on `validation_rules`
+    where given; also the test probabilities."""
     test_probabilities = predict_probabilities(signature, test.texts)
     evaluation = {
         "validation": evaluate_signature(signature, validation),
@@ -63,7 +67,20 @@ def evaluation_figures(signature: Signature, validation: Reviews, test: Reviews,
         # The hand-written check set (training/checkset): a report, never used to choose a run.
         "check_set": evaluate_check_set(signature),
     }
+    if validation_rules is not None:
+        evaluation["validation_rules"] = rule_figures(signature, validation_rules)
     return evaluation, test_probabilities
+
+
+def rule_figures(signature: Signature, rules: RuleSentences) -> dict[str, dict]:
+    """Figures on the texts of each rule that wrote any, each labelled by the sign of its logit."""
+    probabilities = predict_probabilities(signature, rules.texts)
+    labels = (rules.logits > 0).astype(np.int64)
+    return {
+        kind: classification_figures(labels[part], probabilities[part])
+        for kind, part in rules.kinds().items()
+        if part.stop > part.start
+    }
 
 
 def evaluate_check_set(signature: Signature) -> dict:

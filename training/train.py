@@ -192,8 +192,15 @@ def export_and_publish(
     try:
         write_savedmodel(staging, fitted.model, prepared.vectorizer, config.model, temperature)
         signature = tf.saved_model.load(str(staging)).signatures[SIGNATURE_NAME]
-        evaluation, test_probabilities = evaluation_figures(signature, prepared.validation, prepared.test, config.seed)
+        validation_rules = None if prepared.teacher is None else prepared.teacher.validation_rules
+        evaluation, test_probabilities = evaluation_figures(
+            signature, prepared.validation, prepared.test, config.seed, validation_rules
+        )
         logger.info("test figures: %s", {k: v for k, v in evaluation["test"].items() if k != "confusion_matrix"})
+        logger.info(
+            "accuracy on rule-written validation texts: %s",
+            {kind: round(figures["accuracy"], 4) for kind, figures in evaluation.get("validation_rules", {}).items()},
+        )
         metadata = build_metadata(
             config, data, prepared, fitted, {"temperature": temperature, "evaluation": evaluation}
         )

@@ -3,6 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.conftest import NO_RULES
 from training.augment import (
     AGREEMENT_STRENGTH,
     CONTRAST_STRENGTH,
@@ -359,6 +360,49 @@ def test_agreeing_sentences_are_labelled_by_their_clauses_mean_half_either_sign(
         assert len(clauses) == 2, text
         assert np.sign(by_text[clauses[0]]) == np.sign(by_text[clauses[1]])
         assert logit == pytest.approx(AGREEMENT_STRENGTH * (by_text[clauses[0]] + by_text[clauses[1]]) / 2)
+
+
+def test_each_rules_texts_lie_where_its_kind_says():
+    texts, logits = _sure_sentences()
+    made = rule_sentences(
+        texts, logits, negation_count=4, contrast_count=4, agreement_count=2, fragment_count=2, seed=0
+    )
+    kinds = made.kinds()
+    assert list(kinds) == ["negated", "contrast", "agreement", "fragment"]
+    assert [kinds[kind].stop - kinds[kind].start for kind in kinds] == [4, 4, 2, 2]
+    assert kinds["negated"].start == 0 and kinds["fragment"].stop == len(made.texts)
+    negations = made.texts[kinds["negated"]]
+    negation_words = {"not", "never", "nothing", "no", "hardly", "none"}
+    assert all(
+        (negation_words & set(text.lower().split()) or "n't" in text) and not any(mark in text for mark in ",;")
+        for text in negations
+    )
+    joined_texts = made.texts[kinds["contrast"]]
+    contrast_words = ("but", "however", "although", "though", "despite")
+    assert all(any(word in text.lower() for word in contrast_words) for text in joined_texts)
+    # The contrasts mix signs, the agreeing pairs and fragments do not; both hold two pieces.
+    for text in made.texts[kinds["agreement"]] + made.texts[kinds["fragment"]]:
+        assert ". " in text or ", " in text or "; " in text, text
+
+
+def test_validation_rule_texts_come_from_validation_reviews_with_every_form_of_negation():
+    def reviews_saying(verdicts: tuple[str, str]) -> Reviews:
+        texts = [f"The story follows a family over one summer. {verdicts[index % 2]}" for index in range(40)]
+        return Reviews(texts, np.array([index % 2 == 0 for index in range(40)], dtype=np.int64))
+
+    train = reviews_saying(("The film has many funny moments.", "The film has many plot holes."))
+    validation = reviews_saying(("The sequel has many funny moments.", "The sequel has many plot holes."))
+    config = replace(
+        TrainConfig(), teacher_ngram_order=2, teacher_sentences=0, teacher_confident_sentences=0, **NO_RULES
+    )
+    assert not config.negation_objects
+    rules = teacher_labelled(train, validation, ["The film has many plot holes."], config).validation_rules
+    negations = rules.texts[rules.kinds()["negated"]]
+    # Negated at the object, a form training leaves off by default, and only validation's sentences.
+    assert any("sequel" in text.lower() for text in negations) and not any("film" in text for text in negations)
+    assert all(" no " in text or "single" in text or text.startswith("Not one") for text in negations)
+    labels = dict(zip(negations, rules.logits[rules.kinds()["negated"]], strict=True))
+    assert all((labels[text] > 0) == ("plot hole" in text) for text in negations)
 
 
 def test_training_sentences_include_the_rules_output_with_counts_in_the_summary():

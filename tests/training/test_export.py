@@ -81,6 +81,10 @@ def test_metadata_records_what_the_service_and_users_need(tiny_version: Path):
     assert metadata["temperature"] > 0
     assert metadata["training"]["seconds"] > 0
     assert 0 < metadata["evaluation"]["test_sentences"]["examples"] <= 200
+    # Figures on rule-written validation texts, by rule (none where the generated sentences gave none).
+    rules = metadata["evaluation"]["validation_rules"]
+    assert set(rules) <= {"negated", "contrast", "agreement", "fragment"}
+    assert all(figures["examples"] > 0 for figures in rules.values())
 
 
 def test_the_report_is_a_png_beside_the_metadata(tiny_version: Path):
