@@ -46,7 +46,7 @@ $(CHROMIUM):
 browser-test: install $(CHROMIUM) ## Drive the web page in headless Chromium against the real service (screenshots in runs/browser/).
 	$(BIN)/python -m pytest -m browser tests/browser $(ARGS)
 
-lint: install ## Check style with ruff and types with mypy (app/ and model/, as set in pyproject.toml).
+lint: install ## Check style with ruff and types with mypy (every package but tests/, as set in pyproject.toml).
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -104,7 +104,7 @@ def throughput(model_dir: Path, data_dir: Path, work_dir: Path, batch_size: int,
         round_ratios.append(min(turn_ceiling.values()) / turn_bulk)
         logger.info("turn %d: bulk %.2fx the best batch size's rate", turn, round_ratios[-1])
     by_size = {size: reviews / seconds for size, seconds in ceiling_seconds.items()}
-    best = max(by_size, key=by_size.get)
+    best = max(by_size, key=by_size.__getitem__)
     bulk_rate = reviews / bulk_seconds
     return {
         "reviews": reviews,
@@ -137,7 +137,10 @@ def peak_rss(model_dir: Path, work_dir: Path, rows: int, batch_size: int, chunk_
         command, capture_output=True, text=True, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     )
     seconds = time.perf_counter() - started
-    peak_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    # GNU time -v always prints this line, so its absence means /usr/bin/time is some other program.
+    assert peak is not None, f"/usr/bin/time -v reported no maximum resident set size:\n{result.stderr}"
+    peak_kib = int(peak.group(1))
     return {
         "rows": rows,
         "peak_rss_mib": peak_kib / 1024,

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.harness import RunningService, request, service
 from benchmarks.load import Request, run_wrk
@@ -59,7 +60,7 @@ def measure(model_dir: Path, seconds: float) -> dict:
         shutil.copytree(source, scratch_dir / source.name)
         started = time.monotonic()
         with service(scratch_dir, {"MODEL_POLL_INTERVAL_S": "1"}) as running:
-            result = {"version": version_of(source), "ready_s": time.monotonic() - started}
+            result: dict[str, Any] = {"version": version_of(source), "ready_s": time.monotonic() - started}
             result["ready_rss_bytes"] = running.rss_bytes()
             result["under_load"] = loaded(running, texts, seconds)
             new_version = version_of(publish_copy(source, scratch_dir))

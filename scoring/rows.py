@@ -33,8 +33,17 @@ class RowError(StrEnum):
 
 
 class Score(Protocol):
-    positive_probability: float
-    known_token_count: int
+    """What scoring reads of one text's score (app.model_store.TextScore).
+
+    Read-only properties, because scoring never sets them and the service's TextScore is frozen: a
+    plain attribute here would ask for one that can be assigned, which TextScore does not offer.
+    """
+
+    @property
+    def positive_probability(self) -> float: ...
+
+    @property
+    def known_token_count(self) -> int: ...
 
 
 class Model(Protocol):

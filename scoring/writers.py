@@ -52,17 +52,18 @@ class ChunkWriter:
         if self.columns is None:
             self.columns = list(frame.columns)
         elif list(frame.columns) != self.columns:
-            frame = self._conform(frame)
+            frame = self._conform(frame, self.columns)
         self._write(frame)
 
-    def _conform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        new = [column for column in frame.columns if column not in self.columns]
+    def _conform(self, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        """`frame` with the first chunk's `columns`, in their order."""
+        new = [column for column in frame.columns if column not in columns]
         if new:
             raise OutputError(
                 f"column(s) {', '.join(map(str, new))} first appear after the first chunk of rows, when the "
                 "output's columns are already fixed; write JSON Lines, or a larger --chunk-rows"
             )
-        return frame.reindex(columns=self.columns)
+        return frame.reindex(columns=columns)
 
     def _write(self, frame: pd.DataFrame) -> None:
         raise NotImplementedError

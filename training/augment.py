@@ -236,7 +236,7 @@ _IRREGULAR_OBJECT_VERBS = {"have": ("has", "had"), "find": ("finds", "found")}
 def _object_verb_forms() -> dict[str, str]:
     """Each form of the object verbs -> its negation before the base form ("has" -> "doesn't have"),
     and each copula of "there is" -> its negation before "a single" ("were" -> "wasn't")."""
-    forms = {}
+    forms: dict[str, str] = {}
     for base in _OBJECT_VERB_BASES:
         present, past = _IRREGULAR_OBJECT_VERBS.get(base, (_inflected(base, "s"), _inflected(base, "ed")))
         forms |= {base: f"don't {base}", present: f"doesn't {base}", past: f"didn't {base}"}

@@ -165,8 +165,11 @@ def field_comments(cls: type) -> dict[str, str]:
     return comments
 
 
-def _add_fields(parser: argparse.ArgumentParser, config: Any, skip: set[str]) -> None:
-    """One flag per dataclass field, typed after the field's default value, with its comment as help."""
+def _add_fields(parser: argparse._ActionsContainer, config: Any, skip: set[str]) -> None:
+    """One flag per dataclass field, typed after the field's default value, with its comment as help.
+
+    The flags go to a parser or to one of its argument groups; _ActionsContainer is what the two share.
+    """
     comments = field_comments(type(config))
     for item in dataclasses.fields(config):
         if item.name in skip:

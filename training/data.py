@@ -1,5 +1,6 @@
 """Load the IMDB reviews, from tensorflow-datasets or from a local copy in Stanford's aclImdb layout."""
 
+import functools
 import logging
 import re
 import tarfile
@@ -124,7 +125,7 @@ def load_aclimdb(path: Path) -> ImdbData:
             else:
                 reviews[split].append((label, int(review_id), 1 if label == "pos" else 0, read()))
         elif match := _URLS_NAME.search(name):
-            urls[match.groups()] = read().splitlines()
+            urls[(match.group(1), match.group(2))] = read().splitlines()
     if not reviews["train"] or not reviews["test"]:
         raise DataUnavailableError(f"{path} holds no aclImdb/train and aclImdb/test reviews.")
     train, test = (_to_reviews(reviews[split], split, urls) for split in ("train", "test"))
@@ -157,12 +158,16 @@ def _tar_files(path: Path) -> Iterator[tuple[str, Callable[[], str]]]:
     with tarfile.open(path, "r:*") as archive:
         for member in archive:
             if member.isfile() and (_REVIEW_NAME.search(member.name) or _URLS_NAME.search(member.name)):
-                content = archive.extractfile(member).read()
-                yield member.name, lambda content=content: content.decode("utf-8")
+                extracted = archive.extractfile(member)
+                # tarfile gives no file object only for members that are not regular files, skipped above.
+                assert extracted is not None, f"{member.name} is a regular file but could not be extracted"
+                content = extracted.read()
+                # partial binds this member's bytes now, where a closure would see the loop's last ones.
+                yield member.name, functools.partial(bytes.decode, content, "utf-8")
 
 
 def _folder_files(path: Path) -> Iterator[tuple[str, Callable[[], str]]]:
     root = path if path.name == "aclImdb" else path / "aclImdb"
     for file in sorted(root.glob("*/*/*.txt")) + sorted(root.glob("*/urls_*.txt")):
         name = "aclImdb/" + file.relative_to(root).as_posix()
-        yield name, lambda file=file: file.read_text(encoding="utf-8")
+        yield name, functools.partial(file.read_text, encoding="utf-8")

@@ -6,6 +6,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeAlias
 
 import keras
 import tensorflow as tf
@@ -47,7 +48,8 @@ from model.text import (
 
 logger = logging.getLogger(__name__)
 
-TokenIds = tf.Tensor | tf.RaggedTensor
+# Marked as an alias: mypy sees TensorFlow's classes as untyped, and would take a bare union of them for a value.
+TokenIds: TypeAlias = tf.Tensor | tf.RaggedTensor
 
 # Points on the straight path from the baseline to the text at which integrated gradients takes
 # the gradient (midpoint rule). Sixteen keep the attributions' sum within a few percent of the

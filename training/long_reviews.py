@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -108,7 +109,11 @@ def compare(signature: Signature, reviews: Reviews, config: ModelConfig, name: s
     # read sequence_length tokens per window of a long review.
     steps_head_tail = int(np.minimum(lengths, config.sequence_length).sum())
     steps_windows = int(np.where(overflow > 0, window_counts * config.sequence_length, lengths).sum())
-    result = {"reviews": len(reviews), "long_reviews": len(long), "mean_windows": float(window_counts[long].mean())}
+    result: dict[str, Any] = {
+        "reviews": len(reviews),
+        "long_reviews": len(long),
+        "mean_windows": float(window_counts[long].mean()),
+    }
     result["lstm_steps_ratio"] = steps_windows / steps_head_tail
     for reading, probabilities in (("head_tail", head_tail), ("windows", windowed)):
         figures = classification_figures(labels, probabilities)

@@ -73,7 +73,9 @@ def teacher_probabilities(config: TrainConfig, data_dir: Path | None, texts: lis
     sentence_teacher = fit_sentence_teacher(train, config)
     if sentence_teacher is not None:
         sentence_calibration, _ = calibrated_on_sentences(sentence_teacher, validation, config.seed)
-        probabilities["sentence teacher"] = sigmoid(sentence_calibration(sentence_teacher.logits(texts)))
+        # As in training, the review calibration stands in where the validation reviews hold no sentence.
+        calibration = sentence_calibration or review_calibration
+        probabilities["sentence teacher"] = sigmoid(calibration(sentence_teacher.logits(texts)))
     return probabilities
 
 

@@ -137,6 +137,8 @@ def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
     curves = {name: [float(value) for value in values] for name, values in history.history.items()}
     teacher = prepared.teacher
     for round_number in range(1, config.teacher_rounds if teacher is not None else 1):
+        # The range is empty without a teacher, so every further round has one.
+        assert teacher is not None, "a distillation round ran without a teacher"
         log_dir = run_dir / f"tensorboard-round-{round_number + 1}"
         model, teacher, round_curves = distil_again(
             model,
