@@ -68,13 +68,14 @@ def evaluation_figures(
         "check_set": evaluate_check_set(signature),
     }
     if validation_rules is not None:
-        evaluation["validation_rules"] = rule_figures(signature, validation_rules)
+        probabilities = predict_probabilities(signature, validation_rules.texts)
+        evaluation["validation_rules"] = rule_figures(validation_rules, probabilities)
     return evaluation, test_probabilities
 
 
-def rule_figures(signature: Signature, rules: RuleSentences) -> dict[str, dict]:
-    """Figures on the texts of each rule that wrote any, each labelled by the sign of its logit."""
-    probabilities = predict_probabilities(signature, rules.texts)
+def rule_figures(rules: RuleSentences, probabilities: np.ndarray) -> dict[str, dict]:
+    """Figures of a model's `probabilities` for the texts of each rule that wrote any, each text
+    labelled by the sign of its logit."""
     labels = (rules.logits > 0).astype(np.int64)
     return {
         kind: classification_figures(labels[part], probabilities[part])

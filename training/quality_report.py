@@ -4,7 +4,10 @@ The LSTM is there to read word order (negation, contrast, "but"), which a bag of
 Scoring the check set with both, per category, shows where the student beats its teachers and
 where it only repeats them. The teachers are fitted as training fits them, from the version's
 recorded config, on the same training part of the same split; that takes minutes (the sentence
-teacher reads every sentence of 22,500 reviews), not the LSTM's training.
+teacher reads every sentence of 22,500 reviews), not the LSTM's training. The report also scores
+the texts the rules write from validation sentences (as training does for the versions it
+exports), with the LSTM and with the sentence teacher, so that versions trained before that figure
+existed can be compared on it.
 
     python -m training.quality_report --version 5 --data-dir aclImdb_v1.tar.gz
     python -m training.quality_report --output quality.json    # also every text's probability from each model
@@ -15,19 +18,21 @@ import dataclasses
 import json
 import logging
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from model.artifact import SIGNATURE_NAME, MetadataError, VersionNotFoundError, read_metadata, version_folder
+from training.augment import RULE_KINDS, RuleSentences
 from training.calibration import fit_platt
 from training.checkset import CATEGORIES, CheckSet, check_set_figures, load_check_set
 from training.cli import run, version_parser
 from training.config import TrainConfig
 from training.data import DataUnavailableError, load_imdb
-from training.distillation import calibrated_on_sentences, fit_sentence_teacher, sigmoid
-from training.evaluate import predict_probabilities
+from training.distillation import calibrated_on_sentences, fit_sentence_teacher, sigmoid, validation_rule_sentences
+from training.evaluate import predict_probabilities, rule_figures
 from training.split import split_validation
 from training.teacher import NgramTeacher
 
@@ -49,14 +54,27 @@ def teacher_config(recorded: dict) -> TrainConfig:
     return dataclasses.replace(TrainConfig(), **{name: recorded[name] for name in _TEACHER_FIELDS if name in recorded})
 
 
-def teacher_probabilities(config: TrainConfig, data_dir: Path | None, texts: list[str]) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class TeacherScores:
+    """What the teachers make of the texts asked about, and the rule-written validation texts."""
+
+    # Each teacher's positive probability for each text asked about, by the teacher's name.
+    probabilities: dict[str, np.ndarray] = field(default_factory=dict)
+    # The texts the rules wrote from validation sentences, labelled by the sentence teacher.
+    validation_rules: RuleSentences | None = None
+    # The sentence teacher's positive probability for each of them.
+    sentence_teacher_on_rules: np.ndarray | None = None
+
+
+def teacher_scores(config: TrainConfig, data_dir: Path | None, texts: list[str]) -> TeacherScores:
     """The positive probability of each text from the review teacher (calibrated on validation
     reviews, as it labels reviews, and on validation sentences, as it labelled one-liners before
-    the sentence teacher existed) and from the sentence teacher (as it labels sentences)."""
+    the sentence teacher existed) and from the sentence teacher (as it labels sentences); and the
+    rule-written validation texts, as training writes them."""
     data = load_imdb(data_dir)
     train, validation = split_validation(data.train, config.validation_fraction, config.seed)
     if config.teacher_ngram_order <= 0:
-        return {}
+        return TeacherScores()
     logger.info("fitting the review teacher on %d training reviews", len(train))
     review_teacher = NgramTeacher(config.teacher_ngram_order, config.teacher_regularisation).fit(
         train.texts, train.labels
@@ -71,12 +89,14 @@ def teacher_probabilities(config: TrainConfig, data_dir: Path | None, texts: lis
     del review_teacher
     logger.info("fitting the sentence teacher on the sentences of the training reviews")
     sentence_teacher = fit_sentence_teacher(train, config)
-    if sentence_teacher is not None:
-        sentence_calibration, _ = calibrated_on_sentences(sentence_teacher, validation, config.seed)
-        # As in training, the review calibration stands in where the validation reviews hold no sentence.
-        calibration = sentence_calibration or review_calibration
-        probabilities["sentence teacher"] = sigmoid(calibration(sentence_teacher.logits(texts)))
-    return probabilities
+    if sentence_teacher is None:
+        return TeacherScores(probabilities)
+    sentence_calibration, _ = calibrated_on_sentences(sentence_teacher, validation, config.seed)
+    # As in training, the review calibration stands in where the validation reviews hold no sentence.
+    calibration = sentence_calibration or review_calibration
+    probabilities["sentence teacher"] = sigmoid(calibration(sentence_teacher.logits(texts)))
+    rules = validation_rule_sentences(validation, sentence_teacher, calibration, config.seed)
+    return TeacherScores(probabilities, rules, sigmoid(calibration(sentence_teacher.logits(rules.texts))))
 
 
 def format_side_by_side(figures: dict[str, dict]) -> str:
@@ -92,6 +112,17 @@ def format_side_by_side(figures: dict[str, dict]) -> str:
             rows.append(f"{category:<20} {first['categories'][category]['examples']:>5} {cells}")
     cells = " ".join(f"{figures[name]['accuracy']:>{widths[name]}.4f}" for name in figures)
     rows.append(f"{'overall':<20} {first['examples']:>5} {cells}")
+    return "\n".join(rows)
+
+
+def format_rule_table(figures: dict[str, dict[str, dict]]) -> str:
+    """One row per rule, one column of accuracy per model."""
+    names = list(figures)
+    rows = [f"{'rule':<10} {'texts':>5} " + " ".join(f"{name:>16}" for name in names)]
+    for kind in RULE_KINDS:
+        if kind in figures[names[0]]:
+            cells = " ".join(f"{figures[name][kind]['accuracy']:>16.4f}" for name in names)
+            rows.append(f"{kind:<10} {figures[names[0]][kind]['examples']:>5} {cells}")
     return "\n".join(rows)
 
 
@@ -116,7 +147,8 @@ def report(arguments: argparse.Namespace) -> None:
     signature = tf.saved_model.load(str(path)).signatures[SIGNATURE_NAME]
     probabilities = {"LSTM": predict_probabilities(signature, check_set.texts)}
     config = teacher_config(metadata["config"])
-    probabilities |= teacher_probabilities(config, arguments.data_dir, check_set.texts)
+    teachers = teacher_scores(config, arguments.data_dir, check_set.texts)
+    probabilities |= teachers.probabilities
     figures = {name: check_set_figures(check_set, values) for name, values in probabilities.items()}
     sys.stdout.write(f"check set, version {metadata['version']}: accuracy per category\n")
     sys.stdout.write(format_side_by_side(figures) + "\n")
@@ -124,6 +156,15 @@ def report(arguments: argparse.Namespace) -> None:
         if name != "LSTM":
             only_lstm, only_teacher = disagreements(check_set, probabilities["LSTM"], probabilities[name])
             sys.stdout.write(f"right only for the LSTM: {only_lstm}; only for the {name}: {only_teacher}\n")
+    rules: dict[str, dict[str, dict]] = {}
+    if teachers.validation_rules is not None and teachers.sentence_teacher_on_rules is not None:
+        lstm_on_rules = predict_probabilities(signature, teachers.validation_rules.texts)
+        rules = {
+            "LSTM": rule_figures(teachers.validation_rules, lstm_on_rules),
+            "sentence teacher": rule_figures(teachers.validation_rules, teachers.sentence_teacher_on_rules),
+        }
+        sys.stdout.write("\ntexts the rules wrote from validation sentences: accuracy per rule\n")
+        sys.stdout.write(format_rule_table(rules) + "\n")
     if arguments.output is not None:
         texts = [
             {"text": text, "label": int(label), "category": category}
@@ -132,7 +173,7 @@ def report(arguments: argparse.Namespace) -> None:
                 zip(check_set.texts, check_set.labels, check_set.categories, strict=True)
             )
         ]
-        written = {"version": metadata["version"], "figures": figures, "texts": texts}
+        written = {"version": metadata["version"], "figures": figures, "validation_rules": rules, "texts": texts}
         arguments.output.write_text(json.dumps(written, indent=1), encoding="utf-8")
 
 

@@ -25,8 +25,16 @@ def test_the_report_scores_the_lstm_and_each_teacher_per_category(tiny_version: 
     for figures in report["figures"].values():
         assert set(figures["categories"]) == set(CATEGORIES)
     # The LSTM's column is the figure that training recorded for the same SavedModel.
-    recorded = json.loads((tiny_version / "metadata.json").read_text())["evaluation"]["check_set"]
+    evaluation = json.loads((tiny_version / "metadata.json").read_text())["evaluation"]
+    recorded, recorded_rules = evaluation["check_set"], evaluation["validation_rules"]
     assert report["figures"]["LSTM"]["accuracy"] == pytest.approx(recorded["accuracy"])
     check_set = load_check_set()
     assert [row["text"] for row in report["texts"]] == check_set.texts
     assert all(0.0 <= row[name] <= 1.0 for row in report["texts"] for name in models)
+    # The rule-written validation texts, scored by the LSTM as training scored them, and by the teacher.
+    rules = report["validation_rules"]
+    assert list(rules) == ["LSTM", "sentence teacher"]
+    assert rules["LSTM"] == recorded_rules
+    assert {kind: figures["examples"] for kind, figures in rules["sentence teacher"].items()} == {
+        kind: figures["examples"] for kind, figures in recorded_rules.items()
+    }
