@@ -75,16 +75,16 @@ class TrainConfig:
     # in seven runs of eight; training/README.md).
     negation_sentences: int = 40000
     # Let the negation rule also negate at a subject that takes a quantifier ("None of the jokes fell
-    # flat.", "Nothing about the plot was dull.") and with "hardly". Off by default: trained once, it
-    # raised negated complaints on the check set (58% against 50-52%) at no gain in validation loss
-    # and a lower validation-sentence accuracy (training/README.md).
-    negation_quantifiers: bool = False
+    # flat.", "Nothing about the plot was dull.") and with "hardly". Alone it raised negated
+    # complaints on the check set (58% against 50-52%) at no gain in validation loss; with the two
+    # options below it is part of the default (training/README.md).
+    negation_quantifiers: bool = True
     # Let the negation rule also negate at an object ("The film has many funny moments." -> "The film
     # has no funny moments.", "Not a single funny moment.", "There wasn't a single dull scene."): the
-    # form of "I have no complaints" and "Not a dull moment". Off by default: trained once, the model
-    # read those forms (negated complaints 62% on the check set) but kept its epoch-1 weights at a
-    # higher validation loss (0.2423 against 0.2367-0.2409; training/README.md).
-    negation_objects: bool = False
+    # form of "I have no complaints" and "Not a dull moment". Alone, the model read those forms but
+    # kept its epoch-1 weights at a higher validation loss (0.2423); with the option above and the
+    # weight average it reached the lowest validation loss of any run, 0.2354 (training/README.md).
+    negation_objects: bool = True
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
     contrast_sentences: int = 40000
@@ -125,10 +125,10 @@ class TrainConfig:
     decay_learning_rate: bool = True
     # Momentum of an exponential moving average of the weights, updated after every step; 0 turns it
     # off. With it, validation, the choice of the best epoch and the exported model all use the
-    # average, which smooths out the noise of the last steps of an epoch at a high learning rate.
-    # Off by default: two runs with 0.999 kept validation losses of 0.2380 and 0.2375, far more alike
-    # than runs without it, but not below the shipped model's 0.2367 (training/README.md).
-    weight_average_momentum: float = 0.0
+    # average, which smooths out the noise of the last steps of an epoch at a high learning rate: two
+    # runs of the config before kept validation losses of 0.2380 and 0.2375, far more alike than runs
+    # without it (0.2367-0.2409). Short runs average fewer steps (training/fitting.py).
+    weight_average_momentum: float = 0.999
     # Epochs without a better validation loss before training stops (best weights are restored). Two,
     # so that one noisy epoch at a high learning rate does not end the run before the rate has decayed.
     patience: int = 2

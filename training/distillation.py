@@ -2,6 +2,7 @@
 the review teacher averaged with the LSTM itself."""
 
 import logging
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -289,8 +290,8 @@ def distil_again(
     student = build_model(config.model)
     student.set_weights(model.get_weights())
     student.get_layer("embedding").trainable = model.get_layer("embedding").trainable
-    compile_model(student, config)
     reviews = combined(labelled, teacher.as_reviews())
+    compile_model(student, config, steps_per_epoch=math.ceil(len(reviews) / config.batch_size))
     history = student.fit(
         batched(vectorizer, reviews, config.model, config.batch_size, config.seed + 1),
         validation_data=validation_batches,

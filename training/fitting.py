@@ -15,13 +15,27 @@ def rounded_accuracy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     return keras.metrics.binary_accuracy(keras.ops.round(labels), logits, threshold=0.0)
 
 
-def compile_model(model: keras.Model, config: TrainConfig) -> None:
+# A weight average with momentum m reaches back over about 1 / (1 - m) steps: at most this share of
+# an epoch, so that a short run (a small dataset, a few steps per epoch) averages its recent weights
+# rather than the ones it started from. The default config's 0.999 is 0.22 of its 4,497-step epochs.
+MAX_AVERAGED_EPOCH_SHARE = 0.25
+
+
+def average_momentum(config: TrainConfig, steps_per_epoch: int) -> float:
+    """The weight average's momentum for epochs of `steps_per_epoch` steps (0 without an average)."""
+    if config.weight_average_momentum <= 0:
+        return 0.0
+    longest = 1.0 - 1.0 / max(MAX_AVERAGED_EPOCH_SHARE * steps_per_epoch, 1.0)
+    return min(config.weight_average_momentum, longest)
+
+
+def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=config.learning_rate,
             clipnorm=1.0,
             use_ema=config.weight_average_momentum > 0,
-            ema_momentum=config.weight_average_momentum,
+            ema_momentum=average_momentum(config, steps_per_epoch),
         ),
         # Cross-entropy takes soft labels as they are: the teacher's probabilities are targets too.
         loss=keras.losses.BinaryCrossentropy(from_logits=True),

@@ -10,6 +10,7 @@ calibrate -> export and evaluate what was exported -> publish.
 
 import argparse
 import logging
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -120,10 +121,11 @@ def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
     model = build_model(config.model)
     # A resumed run gets its weights back from the backup, so pretraining them again would be wasted.
     language_model_losses = [] if resume.can_resume(config) else initialise(model, config, prepared.unlabelled_ids)
-    compile_model(model, config)
+    reviews = prepared.fit_reviews()
+    compile_model(model, config, steps_per_epoch=math.ceil(len(reviews) / config.batch_size))
     validation_batches = batched(prepared.vectorizer, prepared.validation, config.model, config.batch_size, None)
     history = model.fit(
-        batched(prepared.vectorizer, prepared.fit_reviews(), config.model, config.batch_size, config.seed),
+        batched(prepared.vectorizer, reviews, config.model, config.batch_size, config.seed),
         validation_data=validation_batches,
         epochs=config.epochs,
         callbacks=[

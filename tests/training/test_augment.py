@@ -392,13 +392,19 @@ def test_validation_rule_texts_come_from_validation_reviews_with_every_form_of_n
 
     train = reviews_saying(("The film has many funny moments.", "The film has many plot holes."))
     validation = reviews_saying(("The sequel has many funny moments.", "The sequel has many plot holes."))
+    # Training's rule leaves the object alone here; the validation texts are negated there all the same.
     config = replace(
-        TrainConfig(), teacher_ngram_order=2, teacher_sentences=0, teacher_confident_sentences=0, **NO_RULES
+        TrainConfig(),
+        teacher_ngram_order=2,
+        teacher_sentences=0,
+        teacher_confident_sentences=0,
+        negation_objects=False,
+        negation_quantifiers=False,
+        **NO_RULES,
     )
-    assert not config.negation_objects
     rules = teacher_labelled(train, validation, ["The film has many plot holes."], config).validation_rules
     negations = rules.texts[rules.kinds()["negated"]]
-    # Negated at the object, a form training leaves off by default, and only validation's sentences.
+    # Negated at the object, and only validation's sentences.
     assert any("sequel" in text.lower() for text in negations) and not any("film" in text for text in negations)
     assert all(" no " in text or "single" in text or text.startswith("Not one") for text in negations)
     labels = dict(zip(negations, rules.logits[rules.kinds()["negated"]], strict=True))

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 
 from training.config import TrainConfig
-from training.fitting import compile_model, round_callbacks
+from training.fitting import average_momentum, compile_model, round_callbacks
 
 
 def _data() -> tuple[np.ndarray, np.ndarray]:
@@ -20,7 +20,7 @@ def _fitted(config: TrainConfig, tmp_path: Path, epochs: int) -> tuple[keras.Mod
     features, labels = _data()
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.set_weights([np.zeros((3, 1), dtype="float32"), np.zeros((1,), dtype="float32")])
-    compile_model(model, config)
+    compile_model(model, config, steps_per_epoch=len(features) // 8)
     history = model.fit(
         features,
         labels,
@@ -42,6 +42,16 @@ def test_the_weights_kept_are_the_ones_validated(tmp_path: Path):
 
 
 def test_a_weight_average_changes_the_weights_kept(tmp_path: Path):
-    plain, _ = _fitted(TrainConfig(learning_rate=0.1), tmp_path, epochs=1)
+    plain, _ = _fitted(TrainConfig(learning_rate=0.1, weight_average_momentum=0.0), tmp_path, epochs=1)
     averaged, _ = _fitted(TrainConfig(learning_rate=0.1, weight_average_momentum=0.9), tmp_path, epochs=1)
     assert not np.allclose(plain.get_weights()[0], averaged.get_weights()[0], atol=1e-4)
+
+
+def test_the_average_reaches_back_at_most_a_quarter_of_an_epoch():
+    config = TrainConfig(weight_average_momentum=0.999)
+    # The full dataset's epochs are long enough for the momentum asked for.
+    assert average_momentum(config, steps_per_epoch=4497) == 0.999
+    # Ten steps an epoch: about 2.5 steps back, not the 1,000 that would reach the first weights.
+    assert average_momentum(config, steps_per_epoch=10) == 1.0 - 1.0 / 2.5
+    assert average_momentum(config, steps_per_epoch=2) == 0.0
+    assert average_momentum(TrainConfig(weight_average_momentum=0.0), steps_per_epoch=4497) == 0.0
