@@ -29,7 +29,9 @@ def average_momentum(config: TrainConfig, steps_per_epoch: int) -> float:
     return min(config.weight_average_momentum, longest)
 
 
-def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
+def compile_model(model: keras.Model, config: TrainConfig, texts_per_epoch: int) -> None:
+    """Compile for epochs over `texts_per_epoch` texts, in batches of the configured size."""
+    steps_per_epoch = math.ceil(texts_per_epoch / config.batch_size)
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=config.learning_rate,

@@ -10,7 +10,6 @@ calibrate -> export and evaluate what was exported -> publish.
 
 import argparse
 import logging
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -122,7 +121,7 @@ def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
     # A resumed run gets its weights back from the backup, so pretraining them again would be wasted.
     language_model_losses = [] if resume.can_resume(config) else initialise(model, config, prepared.unlabelled_ids)
     reviews = prepared.fit_reviews()
-    compile_model(model, config, steps_per_epoch=math.ceil(len(reviews) / config.batch_size))
+    compile_model(model, config, texts_per_epoch=len(reviews))
     validation_batches = batched(prepared.vectorizer, prepared.validation, config.model, config.batch_size, None)
     history = model.fit(
         batched(prepared.vectorizer, reviews, config.model, config.batch_size, config.seed),
