@@ -68,8 +68,9 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     if sentence_teacher is None:
         # Fitted again rather than kept from above: only runs without a sentence teacher pay for it.
         sentence_teacher = _review_teacher(train, config)
-    sentence_calibration, sentence_figures = calibrated_on_sentences(sentence_teacher, validation, config.seed)
-    sentence_calibration = sentence_calibration or review_calibration
+    sentence_calibration, sentence_figures = calibrated_on_sentences(
+        sentence_teacher, validation, config.seed, review_calibration
+    )
     labelled_sentences = _labelled_sentences(unlabelled, sentence_teacher, sentence_calibration, config)
     validation_rules = validation_rule_sentences(validation, sentence_teacher, sentence_calibration, config.seed)
     sentences = labelled_sentences.texts
@@ -199,11 +200,14 @@ def fit_sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | 
     )
 
 
-def calibrated_on_sentences(teacher: NgramTeacher, validation: Reviews, seed: int) -> tuple[Platt | None, dict | None]:
-    """Platt scaling of `teacher` on one sentence from each validation review, and its figures there."""
+def calibrated_on_sentences(
+    teacher: NgramTeacher, validation: Reviews, seed: int, fallback: Platt
+) -> tuple[Platt, dict | None]:
+    """Platt scaling of `teacher` on one sentence from each validation review, and its figures there;
+    `fallback` (the review calibration) and no figures where the validation reviews hold no sentence."""
     sentences = sample_sentences(validation, len(validation), seed)
     if len(sentences) == 0:
-        return None, None
+        return fallback, None
     logits = teacher.logits(sentences.texts)
     calibration = fit_platt(logits, sentences.labels)
     return calibration, classification_figures(sentences.labels, sigmoid(calibration(logits)))

@@ -68,9 +68,12 @@ def evaluation_figures(
         "check_set": evaluate_check_set(signature),
     }
     if validation_rules is not None:
-        probabilities = predict_probabilities(signature, validation_rules.texts)
-        evaluation["validation_rules"] = rule_figures(validation_rules, probabilities)
+        evaluation["validation_rules"] = evaluate_rules(signature, validation_rules)
     return evaluation, test_probabilities
+
+
+def evaluate_rules(signature: Signature, rules: RuleSentences) -> dict[str, dict]:
+    return rule_figures(rules, predict_probabilities(signature, rules.texts))
 
 
 def rule_figures(rules: RuleSentences, probabilities: np.ndarray) -> dict[str, dict]:

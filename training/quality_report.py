@@ -32,7 +32,7 @@ from training.cli import run, version_parser
 from training.config import TrainConfig
 from training.data import DataUnavailableError, load_imdb
 from training.distillation import calibrated_on_sentences, fit_sentence_teacher, sigmoid, validation_rule_sentences
-from training.evaluate import predict_probabilities, rule_figures
+from training.evaluate import evaluate_rules, predict_probabilities, rule_figures
 from training.split import split_validation
 from training.teacher import NgramTeacher
 
@@ -55,15 +55,22 @@ def teacher_config(recorded: dict) -> TrainConfig:
 
 
 @dataclass(frozen=True)
+class ScoredRules:
+    """The texts the rules wrote from validation sentences, labelled by the sentence teacher, and the
+    sentence teacher's own positive probability for each of them."""
+
+    rules: RuleSentences
+    sentence_teacher: np.ndarray
+
+
+@dataclass(frozen=True)
 class TeacherScores:
-    """What the teachers make of the texts asked about, and the rule-written validation texts."""
+    """What the teachers make of the texts asked about, and of the rule-written validation texts."""
 
     # Each teacher's positive probability for each text asked about, by the teacher's name.
     probabilities: dict[str, np.ndarray] = field(default_factory=dict)
-    # The texts the rules wrote from validation sentences, labelled by the sentence teacher.
-    validation_rules: RuleSentences | None = None
-    # The sentence teacher's positive probability for each of them.
-    sentence_teacher_on_rules: np.ndarray | None = None
+    # None without a sentence teacher.
+    validation_rules: ScoredRules | None = None
 
 
 def teacher_scores(config: TrainConfig, data_dir: Path | None, texts: list[str]) -> TeacherScores:
@@ -81,22 +88,20 @@ def teacher_scores(config: TrainConfig, data_dir: Path | None, texts: list[str])
     )
     review_calibration = fit_platt(review_teacher.logits(validation.texts), validation.labels)
     review_logits = review_teacher.logits(texts)
-    review_on_sentences, _ = calibrated_on_sentences(review_teacher, validation, config.seed)
+    review_on_sentences, _ = calibrated_on_sentences(review_teacher, validation, config.seed, review_calibration)
     probabilities = {
         "review teacher": sigmoid(review_calibration(review_logits)),
-        "review teacher (sentence calibration)": sigmoid((review_on_sentences or review_calibration)(review_logits)),
+        "review teacher (sentence calibration)": sigmoid(review_on_sentences(review_logits)),
     }
     del review_teacher
     logger.info("fitting the sentence teacher on the sentences of the training reviews")
     sentence_teacher = fit_sentence_teacher(train, config)
     if sentence_teacher is None:
         return TeacherScores(probabilities)
-    sentence_calibration, _ = calibrated_on_sentences(sentence_teacher, validation, config.seed)
-    # As in training, the review calibration stands in where the validation reviews hold no sentence.
-    calibration = sentence_calibration or review_calibration
+    calibration, _ = calibrated_on_sentences(sentence_teacher, validation, config.seed, review_calibration)
     probabilities["sentence teacher"] = sigmoid(calibration(sentence_teacher.logits(texts)))
     rules = validation_rule_sentences(validation, sentence_teacher, calibration, config.seed)
-    return TeacherScores(probabilities, rules, sigmoid(calibration(sentence_teacher.logits(rules.texts))))
+    return TeacherScores(probabilities, ScoredRules(rules, sigmoid(calibration(sentence_teacher.logits(rules.texts)))))
 
 
 def format_side_by_side(figures: dict[str, dict]) -> str:
@@ -157,11 +162,11 @@ def report(arguments: argparse.Namespace) -> None:
             only_lstm, only_teacher = disagreements(check_set, probabilities["LSTM"], probabilities[name])
             sys.stdout.write(f"right only for the LSTM: {only_lstm}; only for the {name}: {only_teacher}\n")
     rules: dict[str, dict[str, dict]] = {}
-    if teachers.validation_rules is not None and teachers.sentence_teacher_on_rules is not None:
-        lstm_on_rules = predict_probabilities(signature, teachers.validation_rules.texts)
+    if teachers.validation_rules is not None:
+        scored = teachers.validation_rules
         rules = {
-            "LSTM": rule_figures(teachers.validation_rules, lstm_on_rules),
-            "sentence teacher": rule_figures(teachers.validation_rules, teachers.sentence_teacher_on_rules),
+            "LSTM": evaluate_rules(signature, scored.rules),
+            "sentence teacher": rule_figures(scored.rules, scored.sentence_teacher),
         }
         sys.stdout.write("\ntexts the rules wrote from validation sentences: accuracy per rule\n")
         sys.stdout.write(format_rule_table(rules) + "\n")
