@@ -72,6 +72,13 @@ _ALREADY_NEGATED = re.compile(
     r"\b(?:not|no|never|nothing|none|nobody|nowhere|neither|nor|hardly|barely|scarcely|without|cannot)\b|n't\b",
     re.IGNORECASE,
 )
+
+
+def holds_negation(text: str) -> bool:
+    """Whether `text` holds a negation word ("not", "never", "n't", "nothing", ...)."""
+    return _ALREADY_NEGATED.search(text) is not None
+
+
 _CONTRAST_WORDS = re.compile(
     r"\b(?:but|although|though|however|while|whereas|yet|despite|except|unless|if|or|until)\b", re.IGNORECASE
 )
@@ -264,7 +271,7 @@ def negated(text: str, rng: np.random.Generator, quantifiers: bool = False, obje
     with `objects`, also at an object ("It has no funny moments.", "Not a single funny moment.")."""
     if len(text.split()) > MAX_NEGATED_WORDS or text.rstrip().endswith("?"):
         return None
-    if _ALREADY_NEGATED.search(text) or _CONTRAST_WORDS.search(text):
+    if holds_negation(text) or _CONTRAST_WORDS.search(text):
         return None
     copulas, modals, opinions = (list(pattern.finditer(text)) for pattern in (_COPULA, _MODAL, _OPINION))
     opinion_verbs = {match.start(2) for match in opinions}
@@ -474,7 +481,7 @@ def agreeing(first: str, second: str, rng: np.random.Generator) -> str:
 def fragment(sentence: str) -> str | None:
     """The predicate of a sentence whose one verb is a copula, as a verbless fragment ("The film was
     dull and far too long." -> "Dull and far too long."), or None when the sentence has no such form."""
-    if sentence.rstrip().endswith("?") or _ALREADY_NEGATED.search(sentence) or _CONTRAST_WORDS.search(sentence):
+    if sentence.rstrip().endswith("?") or holds_negation(sentence) or _CONTRAST_WORDS.search(sentence):
         return None
     copulas = list(_COPULA.finditer(sentence))
     if len(copulas) != 1 or _MODAL.search(sentence) or _OPINION.search(sentence) or _verdict_verbs(sentence):
@@ -686,7 +693,7 @@ def _fragment_pairs(
     made_logits: list[float] = []
     for sign, sources in enumerate((negative, positive)):
         clauses = _clause_sources(texts, sources)
-        with_negation = [index for index in clauses if _ALREADY_NEGATED.search(texts[index])]
+        with_negation = [index for index in clauses if holds_negation(texts[index])]
         fragments = [(index, piece) for index in clauses if (piece := fragment(texts[index])) is not None]
         wanted = count // 2 if sign == 0 else count - count // 2
         if len(clauses) < 2 or not fragments:

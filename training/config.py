@@ -60,6 +60,10 @@ class TrainConfig:
     # of (half the most negative, half the most positive), so that opinions in phrases too rare to
     # come up among the random sentences are seen as one-liners too (training/README.md).
     teacher_confident_sentences: int = 80000
+    # Choose those sure sentences so that the ones holding a negation are half negative and half
+    # positive too, not 71% negative as the surest are: otherwise the LSTM learns that a negation
+    # leans negative, whatever it negates ("I can't fault it."; training/README.md).
+    teacher_confident_negations_balanced: bool = False
     # Passages of two neighbouring sentences, one from each of this many unlabelled reviews, labelled
     # by the sentence teacher, so that the LSTM sees short texts of more than one sentence whose
     # sentences mostly agree. Off by default: with them and the rules below the model still read two

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from model.architecture import build_model
-from training.augment import RuleSentences, rule_sentences
+from training.augment import RuleSentences, holds_negation, rule_sentences
 from training.calibration import Platt, fit_platt, fit_temperature, log_loss
 from training.config import TrainConfig
 from training.data import Reviews, sample_indexes
@@ -153,12 +153,9 @@ def _labelled_sentences(
     taken = set(sampled)
     others = [text for text in all_sentences(reviews).texts if text not in taken]
     other_logits = calibration(teacher.logits(others))
-    # As many of the surest negatives as of the surest positives: negative one-liners are the surer
-    # kind, and taking the surest of either sign alone would tilt the LSTM's one-liners negative.
-    order = np.argsort(other_logits, kind="stable")
-    negatives = config.teacher_confident_sentences // 2
-    positives = config.teacher_confident_sentences - negatives
-    surest = np.union1d(order[:negatives], order[max(0, len(order) - positives) :]).astype(np.int64)
+    surest = surest_sentences(
+        others, other_logits, config.teacher_confident_sentences, config.teacher_confident_negations_balanced
+    )
     confident = [others[index] for index in surest]
     rules = rule_sentences(
         sampled + others,
@@ -171,6 +168,35 @@ def _labelled_sentences(
     texts = passages + sampled + confident + rules.texts
     logits = np.concatenate([passage_logits, sampled_logits, other_logits[surest], rules.logits])
     return SentenceLabels(texts, logits, len(passages), len(confident), rules)
+
+
+def surest_sentences(texts: list[str], logits: np.ndarray, count: int, negations_balanced: bool) -> np.ndarray:
+    """The indexes, in order, of the `count` texts the teacher is surest of: as many of the surest
+    negatives as of the surest positives, and with `negations_balanced`, so among the texts that
+    hold a negation and among the others, each group given its share of `count`.
+
+    Negative one-liners are the surer kind, and taking the surest of either sign alone would tilt
+    the LSTM's one-liners negative. The same holds within sentences that hold a negation: in reviews
+    they lean negative, the surest of them more so (71% of the surest 80,000 of the full data's, 42%
+    of all), and an LSTM that learns that lean reads "I can't fault it." as a complaint.
+    """
+    if not negations_balanced:
+        return _surest_of_either_sign(np.arange(len(texts)), logits, count)
+    negated = np.array([holds_negation(text) for text in texts], dtype=bool)
+    negated_count = round(count * negated.mean()) if len(texts) else 0
+    chosen = (
+        _surest_of_either_sign(np.flatnonzero(negated), logits, negated_count),
+        _surest_of_either_sign(np.flatnonzero(~negated), logits, count - negated_count),
+    )
+    return np.sort(np.concatenate(chosen))
+
+
+def _surest_of_either_sign(indexes: np.ndarray, logits: np.ndarray, count: int) -> np.ndarray:
+    """The `count` of `indexes` with the lowest and highest logits, half of either, in order."""
+    order = indexes[np.argsort(logits[indexes], kind="stable")]
+    negatives = count // 2
+    positives = count - negatives
+    return np.union1d(order[:negatives], order[max(0, len(order) - positives) :]).astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import NO_RULES
 from training.config import TrainConfig
 from training.data import Reviews
-from training.distillation import averaged_with, combined, teacher_labelled
+from training.distillation import averaged_with, combined, surest_sentences, teacher_labelled
 from training.teacher import NgramTeacher, ngrams, words
 
 POSITIVE = ["a good film", "good acting and a fine story", "i liked it, good", "not bad at all", "fine and good"]
@@ -97,6 +97,32 @@ def test_beyond_the_random_sentences_come_those_the_teacher_is_surest_of_either_
     labels = dict(zip(teacher.texts[-2:], teacher.as_reviews().labels[-2:], strict=True))
     assert sorted(labels) == sorted(opinions)
     assert labels[opinions[0]] < 0.5 < labels[opinions[1]]
+
+
+def test_the_surest_sentences_are_half_negative_and_half_positive():
+    texts = [f"sentence {number}" for number in range(10)]
+    logits = np.array([-5.0, -4.0, -3.0, -2.0, -1.0, 1.0, 2.0, 6.0, 7.0, 8.0])
+    assert surest_sentences(texts, logits, 4, negations_balanced=False).tolist() == [0, 1, 8, 9]
+    assert surest_sentences(texts, logits, 5, negations_balanced=True).tolist() == [0, 1, 7, 8, 9]
+
+
+def test_balanced_negations_are_half_negative_and_half_positive_among_the_surest():
+    # Negated sentences that lean negative, the surest of them most, as in reviews.
+    negated = ["It was not good.", "I never liked it.", "Nothing works.", "It isn't funny.", "I can't fault it."]
+    negated_logits = [-9.0, -8.0, -7.0, -6.0, 1.0]
+    plain = ["A fine film.", "A dull film.", "Great fun.", "Awful acting.", "A gem.", "A mess.", "Lovely.", "Dire."]
+    plain_logits = [3.0, -3.0, 4.0, -4.0, 5.0, -5.0, 2.0, -2.0]
+    texts, logits = negated + plain, np.array(negated_logits + plain_logits)
+
+    def chosen_negated(negations_balanced: bool) -> list[str]:
+        chosen = surest_sentences(texts, logits, 6, negations_balanced)
+        assert len(chosen) == 6
+        return [texts[index] for index in chosen if texts[index] in negated]
+
+    # Alone, the surest six take three negated complaints and no negated praise.
+    assert chosen_negated(False) == ["It was not good.", "I never liked it.", "Nothing works."]
+    # Balanced, the negated sentences get their share (5 of 13, so 2 of 6), one of either sign.
+    assert chosen_negated(True) == ["It was not good.", "I can't fault it."]
 
 
 def test_sentences_drawn_at_random_are_not_drawn_again_for_confidence():
