@@ -67,6 +67,8 @@ _SUBORDINATING_WORDS = frozenset((
 # Each fragment follows at most this many first clauses, so that a few fragments are not learned by
 # heart where sure sentences are few.
 MAX_FRAGMENT_USES = 8
+# Draws of the negation rule's random forms per further negation asked of one source.
+_DRAWS_PER_NEGATION = 4
 
 _ALREADY_NEGATED = re.compile(
     r"\b(?:not|no|never|nothing|none|nobody|nowhere|neither|nor|hardly|barely|scarcely|without|cannot)\b|n't\b",
@@ -541,17 +543,26 @@ def rule_sentences(
     seed: int,
     negation_quantifiers: bool = False,
     negation_objects: bool = False,
+    negations_per_source: int = 1,
 ) -> RuleSentences:
     """Up to `negation_count` negated, `contrast_count` contrasting, `agreement_count` agreeing
     and `fragment_count` sentence-and-fragment texts made from the teacher's surest `texts`, half of
     each kind read positive and half negative, with their logits. `negation_quantifiers` lets the
-    negation rule negate at the subject and with "hardly" too, `negation_objects` at an object (`negated`)."""
+    negation rule negate at the subject and with "hardly" too, `negation_objects` at an object
+    (`negated`); each source gives up to `negations_per_source` different negated sentences."""
     rng = np.random.default_rng(seed)
     sure = np.flatnonzero(np.abs(logits) >= MIN_SOURCE_LOGIT)
     negative = [index for index in rng.permutation(sure) if logits[index] < 0]
     positive = [index for index in rng.permutation(sure) if logits[index] > 0]
     negated_texts, negated_logits, negated_from = _negations(
-        texts, logits, negative, positive, negation_count, rng, (negation_quantifiers, negation_objects)
+        texts,
+        logits,
+        negative,
+        positive,
+        negation_count,
+        rng,
+        (negation_quantifiers, negation_objects),
+        negations_per_source,
     )
     # The negated sentences are clauses of the pairs too, beside sentences without a negation, so
     # that the pairs show where a negation's reach ends: in "The acting was not good. The plot was
@@ -593,10 +604,12 @@ def _negations(
     count: int,
     rng: np.random.Generator,
     forms: tuple[bool, bool],
+    per_source: int = 1,
 ) -> tuple[list[str], list[float], list[int]]:
     """Negated sentences, as many read positive (negated complaints) as negative (negated praise),
     with their logits and the index of the sentence each was made from. `forms` switches on
-    `negated`'s optional forms: at the subject, at the object."""
+    `negated`'s optional forms: at the subject, at the object. Each source gives up to `per_source`
+    different ones."""
     made: list[str] = []
     made_logits: list[float] = []
     made_from: list[int] = []
@@ -604,15 +617,32 @@ def _negations(
         wanted = count // 2 if sources is negative else count - count // 2
         found = 0
         for index in sources:
-            if found == wanted:
-                break
-            rewritten = negated(texts[index], rng, *forms)
-            if rewritten is not None:
+            for rewritten in _different_negations(texts[index], rng, forms, min(per_source, wanted - found)):
                 made.append(rewritten)
                 made_logits.append(-NEGATION_STRENGTH * float(logits[index]))
                 made_from.append(index)
                 found += 1
+            if found == wanted:
+                break
     return made, made_logits, made_from
+
+
+def _different_negations(text: str, rng: np.random.Generator, forms: tuple[bool, bool], count: int) -> list[str]:
+    """Up to `count` different negations of `text`: the forms are drawn at random, so a few more
+    draws than `count` find the others where a sentence takes several."""
+    if count <= 0:
+        return []
+    first = negated(text, rng, *forms)
+    if first is None:
+        return []
+    found = [first]
+    for _ in range(_DRAWS_PER_NEGATION * (count - 1)):
+        if len(found) == count:
+            break
+        rewritten = negated(text, rng, *forms)
+        if rewritten is not None and rewritten not in found:
+            found.append(rewritten)
+    return found
 
 
 def _contrasts(

@@ -89,6 +89,11 @@ class TrainConfig:
     # kept its epoch-1 weights at a higher validation loss (0.2423); with the option above and the
     # weight average it reached the lowest validation loss of any run, 0.2354 (training/README.md).
     negation_objects: bool = True
+    # Different negations written from each source sentence, up to `negation_sentences` in all: the
+    # sources that the rule can negate unambiguously give fewer than asked (9,808 of 40,000 for
+    # version 10), and a source's other forms ("The plot was not dull.", "Not dull at all.", "There
+    # was nothing dull about the plot.") show the model the same negation in more words.
+    negations_per_source: int = 1
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
     contrast_sentences: int = 40000

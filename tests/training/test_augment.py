@@ -9,6 +9,7 @@ from training.augment import (
     CONTRAST_STRENGTH,
     MAX_FRAGMENT_USES,
     NEGATION_STRENGTH,
+    RuleSentences,
     agreeing,
     fragment,
     joined,
@@ -280,6 +281,26 @@ def _sure_sentences() -> tuple[list[str], np.ndarray]:
         "The film is about a family.",  # unsure: never a source
     ]
     return texts, np.array([-3.0, -2.5, -4.0, 3.0, 2.5, 3.5, 0.2])
+
+
+def test_each_source_gives_as_many_different_negations_as_asked_with_its_label():
+    texts, logits = _sure_sentences()
+    counts = {"negation_count": 100, "contrast_count": 0, "agreement_count": 0, "fragment_count": 0}
+
+    def negations(per_source: int) -> RuleSentences:
+        return rule_sentences(texts, logits, **counts, seed=0, negations_per_source=per_source)
+
+    once, twice = negations(1), negations(2)
+    # The six sure sources give one negation each, then two each, all different.
+    assert once.negations == 6 and twice.negations == 12
+    made = twice.texts[: twice.negations]
+    assert len(set(made)) == 12
+    sources = {"wooden": -3.0, "dull": -2.5, "waste": -4.0, "wonderful": 3.0, "superb": 2.5, "love": 3.5}
+    for text, logit in zip(made, twice.logits[: twice.negations], strict=True):
+        source = next(word for word in sources if word in text)
+        assert logit == pytest.approx(-NEGATION_STRENGTH * sources[source])
+    # Still as many negations as asked at most.
+    assert rule_sentences(texts, logits, **{**counts, "negation_count": 4}, seed=0, negations_per_source=2).negations == 4
 
 
 def test_a_participle_or_a_noun_is_not_taken_for_the_verb_to_negate():
