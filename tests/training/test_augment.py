@@ -300,7 +300,8 @@ def test_each_source_gives_as_many_different_negations_as_asked_with_its_label()
         source = next(word for word in sources if word in text)
         assert logit == pytest.approx(-NEGATION_STRENGTH * sources[source])
     # Still as many negations as asked at most.
-    assert rule_sentences(texts, logits, **{**counts, "negation_count": 4}, seed=0, negations_per_source=2).negations == 4
+    fewer = {**counts, "negation_count": 4}
+    assert rule_sentences(texts, logits, **fewer, seed=0, negations_per_source=2).negations == 4
 
 
 def test_a_participle_or_a_noun_is_not_taken_for_the_verb_to_negate():
