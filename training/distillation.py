@@ -67,7 +67,7 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     has_sentence_teacher = sentence_teacher is not None
     if sentence_teacher is None:
         # Fitted again rather than kept from above: only runs without a sentence teacher pay for it.
-        sentence_teacher = _review_teacher(train, config)
+        sentence_teacher = fit_review_teacher(train, config)
     sentence_calibration, sentence_figures = calibrated_on_sentences(
         sentence_teacher, validation, config.seed, review_calibration
     )
@@ -101,8 +101,10 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     return TeacherLabels(reviews + sentences, logits, validation_logits, summary, validation_rules)
 
 
-def _review_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher:
-    return NgramTeacher(config.teacher_ngram_order, config.teacher_regularisation).fit(train.texts, train.labels)
+def fit_review_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher:
+    """The n-gram teacher fitted on the training reviews."""
+    teacher = NgramTeacher(config.teacher_ngram_order, config.teacher_regularisation, config.teacher_negation_scope)
+    return teacher.fit(train.texts, train.labels)
 
 
 def _review_teacher_logits(
@@ -113,7 +115,7 @@ def _review_teacher_logits(
     The teacher lives only inside this call, so that its millions of n-grams are gone before the
     sentence teacher collects as many again: training holds one teacher at a time.
     """
-    teacher = _review_teacher(train, config)
+    teacher = fit_review_teacher(train, config)
     raw_validation_logits = teacher.logits(validation.texts)
     calibration = fit_platt(raw_validation_logits, validation.labels)
     return calibration(teacher.logits(reviews)), calibration(raw_validation_logits), calibration
@@ -224,9 +226,10 @@ def fit_sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | 
     sentences = all_sentences(train)
     if len(np.unique(sentences.labels)) < 2:
         return None
-    return NgramTeacher(config.teacher_ngram_order, config.sentence_teacher_regularisation).fit(
-        sentences.texts, sentences.labels
+    teacher = NgramTeacher(
+        config.teacher_ngram_order, config.sentence_teacher_regularisation, config.teacher_negation_scope
     )
+    return teacher.fit(sentences.texts, sentences.labels)
 
 
 def calibrated_on_sentences(

@@ -31,10 +31,15 @@ from training.checkset import CATEGORIES, CheckSet, check_set_figures, load_chec
 from training.cli import run, version_parser
 from training.config import TrainConfig
 from training.data import DataUnavailableError, load_imdb
-from training.distillation import calibrated_on_sentences, fit_sentence_teacher, sigmoid, validation_rule_sentences
+from training.distillation import (
+    calibrated_on_sentences,
+    fit_review_teacher,
+    fit_sentence_teacher,
+    sigmoid,
+    validation_rule_sentences,
+)
 from training.evaluate import evaluate_rules, predict_probabilities, rule_figures
 from training.split import split_validation
-from training.teacher import NgramTeacher
 
 logger = logging.getLogger("training.quality_report")
 
@@ -46,6 +51,7 @@ _TEACHER_FIELDS = (
     "teacher_regularisation",
     "sentence_teacher",
     "sentence_teacher_regularisation",
+    "teacher_negation_scope",
 )
 
 
@@ -83,9 +89,7 @@ def teacher_scores(config: TrainConfig, data_dir: Path | None, texts: list[str])
     if config.teacher_ngram_order <= 0:
         return TeacherScores()
     logger.info("fitting the review teacher on %d training reviews", len(train))
-    review_teacher = NgramTeacher(config.teacher_ngram_order, config.teacher_regularisation).fit(
-        train.texts, train.labels
-    )
+    review_teacher = fit_review_teacher(train, config)
     review_calibration = fit_platt(review_teacher.logits(validation.texts), validation.labels)
     review_logits = review_teacher.logits(texts)
     review_on_sentences, _ = calibrated_on_sentences(review_teacher, validation, config.seed, review_calibration)

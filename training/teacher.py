@@ -6,6 +6,10 @@ training reviews in about a minute of CPU. Its calibrated probabilities become t
 the 50,000 unlabelled reviews (knowledge distillation, Hinton et al., 2015), so the LSTM learns
 from three times as many reviews as were labelled. The teacher exists only while training: the
 exported model is the stacked LSTM alone.
+
+A bag of n-grams cannot tell "bad" from "not bad" beyond the bigram, so it may mark the words a
+negation reaches (Das & Chen, 2001; Pang et al., 2002): "I can't fault it" becomes the words
+"i cant neg_fault neg_it", and "neg_fault" earns a weight of its own.
 """
 
 import logging
@@ -15,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import optimize, sparse
 
-from model.text import standardize
+from model.text import SENTENCE_BOUNDARY, standardize
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +29,49 @@ _SMOOTHING = 1.0
 _CHUNK = 4096
 # Texts scored per slice by `logits`.
 _SCORED_AT_ONCE = 50_000
+# The words that open a negation's reach, as standardisation leaves them ("don't" becomes "dont").
+_NEGATIONS = frozenset(
+    b"not no never nothing none nobody nowhere neither nor hardly barely scarcely without cannot "
+    b"dont doesnt didnt cant couldnt wouldnt shouldnt isnt arent wasnt werent wont havent hasnt hadnt "
+    b"aint mustnt neednt".split()
+)
+# Words that end a negation's reach early: the clause after a contrast speaks for itself.
+_CONTRASTS = frozenset(b"but however although though yet whereas".split())
+# Punctuation that ends a clause, and so a negation's reach, besides the ends of sentences.
+_CLAUSE_PUNCTUATION = r'[,:()"\x{2013}\x{2014}]|\s-\s'
+# Standardisation strips underscores, so no word of a text can already carry this prefix.
+_NEGATED = b"neg_"
+_BOUNDARY = SENTENCE_BOUNDARY.encode()
 
 
-def words(texts: list[str]) -> Iterator[list[bytes]]:
+def words(texts: list[str], negation_scope: int = 0) -> Iterator[list[bytes]]:
     """Each text's words, standardised as the model standardises them; the teachers' n-grams are
-    over words alone, without sentence boundaries."""
+    over words alone, without sentence boundaries. With a `negation_scope`, up to that many words
+    after a negation, within its clause, carry the prefix "neg_"."""
     for start in range(0, len(texts), _CHUNK):
-        for text in standardize(tf.constant(texts[start : start + _CHUNK])).numpy():
-            yield text.split()
+        chunk = tf.constant(texts[start : start + _CHUNK])
+        if negation_scope <= 0:
+            yield from (text.split() for text in standardize(chunk).numpy())
+            continue
+        clauses = tf.strings.regex_replace(chunk, _CLAUSE_PUNCTUATION, SENTENCE_BOUNDARY)
+        for text in standardize(clauses, sentence_boundaries=True).numpy():
+            yield _negation_marked(text.split(), negation_scope)
+
+
+def _negation_marked(tokens: list[bytes], scope: int) -> list[bytes]:
+    """`tokens` without clause boundaries, the `scope` words after each negation marked; a negation
+    inside another's reach is marked and starts a reach of its own ("not bad, never dull")."""
+    marked, reach = [], 0
+    for token in tokens:
+        if token == _BOUNDARY:
+            reach = 0
+        elif token in _CONTRASTS:
+            reach = 0
+            marked.append(token)
+        else:
+            marked.append(_NEGATED + token if reach > 0 else token)
+            reach = scope if token in _NEGATIONS else max(reach - 1, 0)
+    return marked
 
 
 def ngrams(tokens: list[bytes], order: int) -> set[bytes]:
@@ -46,8 +85,10 @@ def ngrams(tokens: list[bytes], order: int) -> set[bytes]:
 class NgramTeacher:
     """Naive-Bayes-scaled n-gram features and logistic regression; `fit`, then `logits`."""
 
-    def __init__(self, order: int, regularisation: float, max_iterations: int = 300):
+    def __init__(self, order: int, regularisation: float, negation_scope: int = 0, max_iterations: int = 300):
         self.order = order
+        # Words after a negation whose n-grams are kept apart from the same words unnegated.
+        self.negation_scope = negation_scope
         # Inverse strength of the L2 penalty, as in the usual C of logistic regression.
         self.regularisation = regularisation
         self.max_iterations = max_iterations
@@ -84,7 +125,7 @@ class NgramTeacher:
     def _present(self, texts: list[str], grow: bool) -> sparse.csr_matrix:
         """A texts × n-grams matrix of 0/1; n-grams unseen while fitting are dropped."""
         rows, columns = [], []
-        for row, tokens in enumerate(words(texts)):
+        for row, tokens in enumerate(words(texts, self.negation_scope)):
             for gram in ngrams(tokens, self.order):
                 column = self.features.get(gram)
                 if column is None and grow:

@@ -23,6 +23,35 @@ def test_words_are_standardised_like_the_model_standardises_them():
     assert list(words(["Don't <br />miss it: GREAT!"])) == [[b"dont", b"miss", b"it", b"great"]]
 
 
+def test_a_negation_marks_the_words_it_reaches_within_its_clause():
+    marked = list(words(["I can't fault it, but the end drags.", "Not bad, never dull: a treat."], negation_scope=3))
+    assert marked == [
+        [b"i", b"cant", b"neg_fault", b"neg_it", b"but", b"the", b"end", b"drags"],
+        [b"not", b"neg_bad", b"never", b"neg_dull", b"a", b"treat"],
+    ]
+    # The reach is at most the scope, and "but" ends it early.
+    assert list(words(["It is not a film I would ever see again"], negation_scope=2)) == [
+        [b"it", b"is", b"not", b"neg_a", b"neg_film", b"i", b"would", b"ever", b"see", b"again"]
+    ]
+    assert list(words(["Not good but fun"], negation_scope=5)) == [[b"not", b"neg_good", b"but", b"fun"]]
+    # Without a scope the words are the plain ones, sentence and clause ends dropped alike.
+    assert list(words(["Not bad, never dull."])) == [[b"not", b"bad", b"never", b"dull"]]
+
+
+def test_a_teacher_that_marks_negations_reads_a_negated_complaint_apart_from_the_complaint():
+    # "dull" comes with negative reviews more often than "never" with positive ones, so unigrams read
+    # "never dull" as a complaint; marked, "neg_dull" is a word of the positive reviews alone.
+    positive = ["it is never dull", "never dull and fun", "a fun story"]
+    negative = ["dull", "a dull story", "so dull and slow", "dull", "never again"]
+    labels = np.array([1] * len(positive) + [0] * len(negative))
+    plain, marking = (
+        NgramTeacher(order=1, regularisation=10.0, negation_scope=scope).fit(positive + negative, labels)
+        for scope in (0, 3)
+    )
+    assert plain.logits(["the film is never dull"])[0] < 0 < marking.logits(["the film is never dull"])[0]
+    assert marking.logits(["the film is dull"])[0] < 0
+
+
 def test_ngrams_hold_every_word_sequence_up_to_the_order():
     assert ngrams([b"not", b"good", b"at"], 2) == {b"not", b"good", b"at", b"not good", b"good at"}
     assert b"not good at" in ngrams([b"not", b"good", b"at"], 3)
