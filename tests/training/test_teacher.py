@@ -8,7 +8,14 @@ import pytest
 from tests.conftest import NO_RULES
 from training.config import TrainConfig
 from training.data import Reviews
-from training.distillation import averaged_with, combined, surest_sentences, teacher_labelled
+from training.distillation import (
+    averaged_with,
+    combined,
+    fit_review_teacher,
+    fit_sentence_teacher,
+    surest_sentences,
+    teacher_labelled,
+)
 from training.teacher import NgramTeacher, ngrams, words
 
 POSITIVE = ["a good film", "good acting and a fine story", "i liked it, good", "not bad at all", "fine and good"]
@@ -50,6 +57,15 @@ def test_a_teacher_that_marks_negations_reads_a_negated_complaint_apart_from_the
     )
     assert plain.logits(["the film is never dull"])[0] < 0 < marking.logits(["the film is never dull"])[0]
     assert marking.logits(["the film is dull"])[0] < 0
+
+
+def test_the_config_s_negation_scope_reaches_both_teachers():
+    reviews = labelled()
+    for scope in (0, 2):
+        config = replace(TrainConfig(), teacher_ngram_order=1, teacher_negation_scope=scope)
+        for teacher in (fit_review_teacher(reviews, config), fit_sentence_teacher(reviews, config)):
+            assert teacher is not None
+            assert (b"neg_good" in teacher.features) == (scope > 0)
 
 
 def test_ngrams_hold_every_word_sequence_up_to_the_order():
