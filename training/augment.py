@@ -70,10 +70,12 @@ MAX_FRAGMENT_USES = 8
 # Draws of the negation rule's random forms per further negation asked of one source.
 _DRAWS_PER_NEGATION = 4
 
-_ALREADY_NEGATED = re.compile(
-    r"\b(?:not|no|never|nothing|none|nobody|nowhere|neither|nor|hardly|barely|scarcely|without|cannot)\b|n't\b",
-    re.IGNORECASE,
-)
+# The words that negate what follows them, besides "n't".
+NEGATION_WORDS = (
+    "not", "no", "never", "nothing", "none", "nobody", "nowhere", "neither", "nor", "hardly", "barely", "scarcely",
+    "without", "cannot",
+)  # fmt: skip
+_ALREADY_NEGATED = re.compile(rf"\b(?:{'|'.join(NEGATION_WORDS)})\b|n't\b", re.IGNORECASE)
 
 
 def holds_negation(text: str) -> bool:

@@ -20,6 +20,7 @@ import tensorflow as tf
 from scipy import optimize, sparse
 
 from model.text import SENTENCE_BOUNDARY, standardize
+from training.augment import NEGATION_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,7 @@ _CHUNK = 4096
 # Texts scored per slice by `logits`.
 _SCORED_AT_ONCE = 50_000
 # The words that open a negation's reach, as standardisation leaves them ("don't" becomes "dont").
-_NEGATIONS = frozenset(
-    b"not no never nothing none nobody nowhere neither nor hardly barely scarcely without cannot "
+_NEGATIONS = frozenset(word.encode() for word in NEGATION_WORDS) | frozenset(
     b"dont doesnt didnt cant couldnt wouldnt shouldnt isnt arent wasnt werent wont havent hasnt hadnt "
     b"aint mustnt neednt".split()
 )
