@@ -59,8 +59,8 @@ class TrainConfig:
     # Words after a negation, within its clause, that both n-gram teachers mark as negated ("i cant
     # neg_fault neg_it"), so that they weigh "fault" and "can't fault" apart; 0 marks none. A bag of
     # n-grams otherwise reads "I can't fault it." as the complaint its words are, and the LSTM
-    # learns that from its labels. Three words gave the LSTM the lowest validation loss of any run
-    # (version 11; training/README.md).
+    # learns that from its labels. Three words gave the lowest validation loss of any run (version
+    # 11), and a second run one between those of version 10's two (training/README.md).
     teacher_negation_scope: int = 3
     # Sentences of the unlabelled reviews, beyond those random ones, that the sentence teacher is surest
     # of (half the most negative, half the most positive), so that opinions in phrases too rare to
