@@ -53,11 +53,14 @@ _TEACHER_FIELDS = (
     "sentence_teacher_regularisation",
     "teacher_negation_scope",
 )
+# What versions exported before a teacher setting existed did, where that is not today's default.
+_BEFORE_RECORDED = {"teacher_negation_scope": 0}
 
 
 def teacher_config(recorded: dict) -> TrainConfig:
     """The default config with the version's recorded teacher settings."""
-    return dataclasses.replace(TrainConfig(), **{name: recorded[name] for name in _TEACHER_FIELDS if name in recorded})
+    settings = {name: recorded.get(name, _BEFORE_RECORDED.get(name)) for name in _TEACHER_FIELDS}
+    return dataclasses.replace(TrainConfig(), **{name: value for name, value in settings.items() if value is not None})
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ def test_the_teachers_are_fitted_with_the_versions_recorded_settings():
     config = teacher_config({"seed": 7, "teacher_ngram_order": 2, "epochs": 99, "sentence_teacher": False})
     assert (config.seed, config.teacher_ngram_order, config.sentence_teacher) == (7, 2, False)
     assert config.epochs != 99
+    # Versions recorded before the teachers could mark negations had teachers that did not.
+    assert config.teacher_negation_scope == 0
+    assert teacher_config({"teacher_negation_scope": 3}).teacher_negation_scope == 3
 
 
 def test_the_report_scores_the_lstm_and_each_teacher_per_category(tiny_version: Path, aclimdb_dir: Path, tmp_path):
