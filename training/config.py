@@ -67,8 +67,9 @@ class TrainConfig:
     # come up among the random sentences are seen as one-liners too (training/README.md).
     teacher_confident_sentences: int = 80000
     # Choose those sure sentences so that the ones holding a negation are half negative and half
-    # positive too, not 71% negative as the surest are, lest the LSTM learn that a negation leans
-    # negative whatever it negates ("I can't fault it."). Off: it removed the lean on validation
+    # positive too, not 71% negative as the surest were (with version 10's teachers, which did not
+    # mark negations), lest the LSTM learn that a negation leans negative whatever it negates ("I
+    # can't fault it."). Off: it removed the lean on validation
     # sentences holding a negation but was right on fewer of them, at a higher validation loss
     # (training/README.md).
     teacher_confident_negations_balanced: bool = False

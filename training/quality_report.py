@@ -59,8 +59,8 @@ _BEFORE_RECORDED = {"teacher_negation_scope": 0}
 
 def teacher_config(recorded: dict) -> TrainConfig:
     """The default config with the version's recorded teacher settings."""
-    settings = {name: recorded.get(name, _BEFORE_RECORDED.get(name)) for name in _TEACHER_FIELDS}
-    return dataclasses.replace(TrainConfig(), **{name: value for name, value in settings.items() if value is not None})
+    settings = {**_BEFORE_RECORDED, **{name: recorded[name] for name in _TEACHER_FIELDS if name in recorded}}
+    return dataclasses.replace(TrainConfig(), **settings)
 
 
 @dataclass(frozen=True)
