@@ -56,6 +56,12 @@ class TrainConfig:
     sentence_teacher: bool = True
     # Inverse L2 strength of the sentence teacher (0.1 beat 1.0 on validation sentences).
     sentence_teacher_regularisation: float = 0.1
+    # Unlabelled reviews the review teacher is surest of (half the most negative, half the most
+    # positive) whose sentences join those of the training reviews when the sentence teacher is
+    # fitted, each labelled like the teacher reads its review. A sentence's label is its review's
+    # and so noisy whatever its source; what limits the sentence teacher is how many sentences it
+    # sees, and the sure reviews' labels are nearly all right. 0: the training reviews alone.
+    sentence_teacher_unlabelled_reviews: int = 0
     # Words after a negation, within its clause, that both n-gram teachers mark as negated ("i cant
     # neg_fault neg_it"), so that they weigh "fault" and "can't fault" apart; 0 marks none. A bag of
     # n-grams otherwise reads "I can't fault it." as the complaint its words are, and the LSTM

@@ -59,11 +59,10 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     from them: a teacher's intercept, learned on full reviews, would otherwise tilt every one-liner
     towards positive, and the LSTM would learn that tilt.
     """
-    reviews = [
-        unlabelled[index] for index in sample_indexes(len(unlabelled), config.teacher_unlabelled_reviews, config.seed)
-    ]
+    reviews = unlabelled_sample(unlabelled, config)
     review_logits, validation_logits, review_calibration = _review_teacher_logits(train, validation, reviews, config)
-    sentence_teacher = fit_sentence_teacher(train, config)
+    sure_reviews = surest_reviews(reviews, review_logits, config.sentence_teacher_unlabelled_reviews)
+    sentence_teacher = fit_sentence_teacher(train, config, sure_reviews)
     has_sentence_teacher = sentence_teacher is not None
     if sentence_teacher is None:
         # Fitted again rather than kept from above: only runs without a sentence teacher pay for it.
@@ -89,6 +88,7 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "review_calibration": asdict(review_calibration),
         "sentence_calibration": asdict(sentence_calibration),
         "sentence_teacher": has_sentence_teacher,
+        "sentence_teacher_unlabelled_reviews": len(sure_reviews) if has_sentence_teacher else 0,
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
         "passages": labelled_sentences.passages,
@@ -99,6 +99,19 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "fragment_sentences": labelled_sentences.rules.fragments,
     }
     return TeacherLabels(reviews + sentences, logits, validation_logits, summary, validation_rules)
+
+
+def unlabelled_sample(unlabelled: list[str], config: TrainConfig) -> list[str]:
+    """The unlabelled reviews the teacher labels: `teacher_unlabelled_reviews` of them, or all."""
+    chosen = sample_indexes(len(unlabelled), config.teacher_unlabelled_reviews, config.seed)
+    return [unlabelled[index] for index in chosen]
+
+
+def surest_reviews(reviews: list[str], logits: np.ndarray, count: int) -> Reviews:
+    """The `count` reviews the review teacher is surest of, half of either sign, each labelled like
+    the teacher reads it."""
+    chosen = _surest_of_either_sign(np.arange(len(reviews)), logits, count)
+    return Reviews([reviews[index] for index in chosen], (logits[chosen] > 0).astype(np.int64))
 
 
 def fit_review_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher:
@@ -218,12 +231,18 @@ class SentenceLabels:
     rules: RuleSentences
 
 
-def fit_sentence_teacher(train: Reviews, config: TrainConfig) -> NgramTeacher | None:
-    """An n-gram teacher fitted on every sentence of the training reviews, labelled like its review;
-    None when the config asks for none or the reviews hold no sentence of both labels."""
+def fit_sentence_teacher(
+    train: Reviews, config: TrainConfig, sure_reviews: Reviews | None = None
+) -> NgramTeacher | None:
+    """An n-gram teacher fitted on every sentence of the training reviews and of `sure_reviews`
+    (unlabelled ones the review teacher labelled), each labelled like its review; None when the
+    config asks for none or the reviews hold no sentence of both labels."""
     if not config.sentence_teacher:
         return None
     sentences = all_sentences(train)
+    if sure_reviews is not None and len(sure_reviews):
+        more = all_sentences(sure_reviews)
+        sentences = Reviews(sentences.texts + more.texts, np.concatenate([sentences.labels, more.labels]))
     if len(np.unique(sentences.labels)) < 2:
         return None
     teacher = NgramTeacher(

@@ -26,20 +26,23 @@ import tensorflow as tf
 
 from model.artifact import SIGNATURE_NAME, MetadataError, VersionNotFoundError, read_metadata, version_folder
 from training.augment import RULE_KINDS, RuleSentences
-from training.calibration import fit_platt
+from training.calibration import Platt, fit_platt
 from training.checkset import CATEGORIES, CheckSet, check_set_figures, load_check_set
 from training.cli import run, version_parser
 from training.config import TrainConfig
-from training.data import DataUnavailableError, load_imdb
+from training.data import DataUnavailableError, Reviews, load_imdb
 from training.distillation import (
     calibrated_on_sentences,
     fit_review_teacher,
     fit_sentence_teacher,
     sigmoid,
+    surest_reviews,
+    unlabelled_sample,
     validation_rule_sentences,
 )
 from training.evaluate import evaluate_rules, predict_probabilities, rule_figures
 from training.split import split_validation
+from training.teacher import NgramTeacher
 
 logger = logging.getLogger("training.quality_report")
 
@@ -52,9 +55,11 @@ _TEACHER_FIELDS = (
     "sentence_teacher",
     "sentence_teacher_regularisation",
     "teacher_negation_scope",
+    "teacher_unlabelled_reviews",
+    "sentence_teacher_unlabelled_reviews",
 )
 # What versions exported before a teacher setting existed did, where that is not today's default.
-_BEFORE_RECORDED = {"teacher_negation_scope": 0}
+_BEFORE_RECORDED = {"teacher_negation_scope": 0, "sentence_teacher_unlabelled_reviews": 0}
 
 
 def teacher_config(recorded: dict) -> TrainConfig:
@@ -100,15 +105,28 @@ def teacher_scores(config: TrainConfig, data_dir: Path | None, texts: list[str])
         "review teacher": sigmoid(review_calibration(review_logits)),
         "review teacher (sentence calibration)": sigmoid(review_on_sentences(review_logits)),
     }
+    sure_reviews = _sure_unlabelled_reviews(review_teacher, review_calibration, data.unsupervised, config)
     del review_teacher
     logger.info("fitting the sentence teacher on the sentences of the training reviews")
-    sentence_teacher = fit_sentence_teacher(train, config)
+    sentence_teacher = fit_sentence_teacher(train, config, sure_reviews)
     if sentence_teacher is None:
         return TeacherScores(probabilities)
     calibration, _ = calibrated_on_sentences(sentence_teacher, validation, config.seed, review_calibration)
     probabilities["sentence teacher"] = sigmoid(calibration(sentence_teacher.logits(texts)))
     rules = validation_rule_sentences(validation, sentence_teacher, calibration, config.seed)
     return TeacherScores(probabilities, ScoredRules(rules, sigmoid(calibration(sentence_teacher.logits(rules.texts)))))
+
+
+def _sure_unlabelled_reviews(
+    review_teacher: NgramTeacher, calibration: Platt, unlabelled: list[str], config: TrainConfig
+) -> Reviews:
+    """The unlabelled reviews whose sentences the sentence teacher is fitted on too, as training
+    chooses them."""
+    if config.sentence_teacher_unlabelled_reviews <= 0:
+        return Reviews([], np.zeros(0, dtype=np.int64))
+    reviews = unlabelled_sample(unlabelled, config)
+    logits = calibration(review_teacher.logits(reviews))
+    return surest_reviews(reviews, logits, config.sentence_teacher_unlabelled_reviews)
 
 
 def format_side_by_side(figures: dict[str, dict]) -> str:

@@ -16,6 +16,11 @@ def test_the_teachers_are_fitted_with_the_versions_recorded_settings():
     # Versions recorded before the teachers could mark negations had teachers that did not.
     assert config.teacher_negation_scope == 0
     assert teacher_config({"teacher_negation_scope": 3}).teacher_negation_scope == 3
+    # And before the sentence teacher read unlabelled reviews, it read the training reviews alone.
+    assert config.sentence_teacher_unlabelled_reviews == 0
+    recorded = {"sentence_teacher_unlabelled_reviews": 500, "teacher_unlabelled_reviews": 900}
+    config = teacher_config(recorded)
+    assert (config.sentence_teacher_unlabelled_reviews, config.teacher_unlabelled_reviews) == (500, 900)
 
 
 def test_the_report_scores_the_lstm_and_each_teacher_per_category(tiny_version: Path, aclimdb_dir: Path, tmp_path):

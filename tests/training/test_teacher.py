@@ -13,6 +13,7 @@ from training.distillation import (
     combined,
     fit_review_teacher,
     fit_sentence_teacher,
+    surest_reviews,
     surest_sentences,
     teacher_labelled,
 )
@@ -66,6 +67,59 @@ def test_the_config_s_negation_scope_reaches_both_teachers():
         for teacher in (fit_review_teacher(reviews, config), fit_sentence_teacher(reviews, config)):
             assert teacher is not None
             assert (b"neg_good" in teacher.features) == (scope > 0)
+
+
+def test_the_surest_unlabelled_reviews_are_half_of_either_sign_labelled_as_the_teacher_reads_them():
+    reviews = [f"review {number}" for number in range(6)]
+    logits = np.array([-0.5, 4.0, -6.0, 0.2, -3.0, 5.0])
+    sure = surest_reviews(reviews, logits, 4)
+    assert sure.texts == ["review 1", "review 2", "review 4", "review 5"]
+    assert sure.labels.tolist() == [1, 0, 0, 1]
+    assert len(surest_reviews(reviews, logits, 0)) == 0
+
+
+def test_the_sentence_teacher_learns_from_the_sentences_of_sure_unlabelled_reviews():
+    # "superb" and "dire" come up only in the unlabelled reviews.
+    sure = Reviews(
+        [
+            "I liked it a lot. The cast was superb in every scene.",
+            "What a superb and fine story it was.",
+            "I hated it a lot. The ending was dire in every way.",
+            "Dire acting and a dull story too.",
+        ],
+        np.array([1, 1, 0, 0]),
+    )
+    reviews = _reviews_of_sentences(20)
+    config = replace(TrainConfig(), teacher_ngram_order=1, sentence_teacher_regularisation=10.0)
+    alone = fit_sentence_teacher(reviews, config)
+    helped = fit_sentence_teacher(reviews, config, sure)
+    assert alone is not None and helped is not None
+    assert b"superb" not in alone.features
+    superb, unknown, dire = helped.logits(["superb", "zebra", "dire"])
+    assert superb > unknown > dire
+
+
+def test_training_fits_the_sentence_teacher_on_the_sure_unlabelled_reviews_asked_for():
+    reviews = _reviews_of_sentences(40)
+    praise, complaint = "The cast was superb throughout it.", "The cast was dire throughout it."
+    unlabelled = [f"A moving and beautifully acted film. {praise}", f"Two hours i will never get back. {complaint}"]
+    for count in (0, 2):
+        config = replace(
+            TrainConfig(),
+            teacher_ngram_order=2,
+            teacher_sentences=0,
+            teacher_confident_sentences=10,
+            sentence_teacher_unlabelled_reviews=count,
+            **NO_RULES,
+        )
+        teacher = teacher_labelled(reviews, reviews, unlabelled, config)
+        assert teacher.summary["sentence_teacher_unlabelled_reviews"] == count
+        labels = dict(zip(teacher.texts, teacher.as_reviews().labels, strict=True))
+        # Words the training reviews never hold are unknown to a teacher fitted on them alone.
+        if count:
+            assert labels[praise] > labels[complaint]
+        else:
+            assert labels[praise] == labels[complaint]
 
 
 def test_ngrams_hold_every_word_sequence_up_to_the_order():
