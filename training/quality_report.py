@@ -107,7 +107,9 @@ def teacher_scores(config: TrainConfig, data_dir: Path | None, texts: list[str])
     }
     sure_reviews = _sure_unlabelled_reviews(review_teacher, review_calibration, data.unsupervised, config)
     del review_teacher
-    logger.info("fitting the sentence teacher on the sentences of the training reviews")
+    logger.info(
+        "fitting the sentence teacher on the sentences of the training and %d unlabelled reviews", len(sure_reviews)
+    )
     sentence_teacher = fit_sentence_teacher(train, config, sure_reviews)
     if sentence_teacher is None:
         return TeacherScores(probabilities)
