@@ -43,6 +43,10 @@ class Reviews:
         movies = [self.movies[i] for i in indices] if self.movies is not None else None
         return Reviews([self.texts[i] for i in indices], self.labels[indices], movies)
 
+    def followed_by(self, other: "Reviews") -> "Reviews":
+        """These texts, then `other`'s, with their labels (and no movies: the two may not both know them)."""
+        return Reviews(self.texts + other.texts, np.concatenate([self.labels, other.labels]))
+
     def at_most(self, count: int | None, seed: int) -> "Reviews":
         """At most `count` of the reviews, drawn at random, in their original order (None: all)."""
         return self.subset(sample_indexes(len(self), count, seed))

@@ -239,10 +239,7 @@ def fit_sentence_teacher(
     config asks for none or the reviews hold no sentence of both labels."""
     if not config.sentence_teacher:
         return None
-    sentences = all_sentences(train)
-    if sure_reviews is not None and len(sure_reviews):
-        more = all_sentences(sure_reviews)
-        sentences = Reviews(sentences.texts + more.texts, np.concatenate([sentences.labels, more.labels]))
+    sentences = all_sentences(train if sure_reviews is None else train.followed_by(sure_reviews))
     if len(np.unique(sentences.labels)) < 2:
         return None
     teacher = NgramTeacher(
@@ -316,8 +313,7 @@ def averaged_with(
 
 def combined(labelled: Reviews, teacher_labelled: Reviews) -> Reviews:
     """The labelled reviews (hard labels) followed by the teacher-labelled texts (soft labels)."""
-    labels = np.concatenate([labelled.labels.astype(np.float32), teacher_labelled.labels])
-    return Reviews(labelled.texts + teacher_labelled.texts, labels)
+    return Reviews(labelled.texts, labelled.labels.astype(np.float32)).followed_by(teacher_labelled)
 
 
 def distil_again(

@@ -64,4 +64,4 @@ def with_sentences(reviews: Reviews, fraction: float, seed: int) -> Reviews:
         return reviews
     sentences = sample_sentences(reviews, count, seed)
     logger.info("training on %d reviews and %d sentences cut from them", len(reviews), len(sentences))
-    return Reviews(reviews.texts + sentences.texts, np.concatenate([reviews.labels, sentences.labels]))
+    return reviews.followed_by(sentences)
