@@ -526,6 +526,22 @@ class RuleSentences:
     agreements: int
     fragments: int
 
+    def followed_by(self, other: "RuleSentences") -> "RuleSentences":
+        """These texts and `other`'s, each rule's texts together, in the rules' order."""
+        mine, theirs = self.kinds(), other.kinds()
+        texts = [text for kind in RULE_KINDS for text in self.texts[mine[kind]] + other.texts[theirs[kind]]]
+        logits = np.concatenate(
+            [part for kind in RULE_KINDS for part in (self.logits[mine[kind]], other.logits[theirs[kind]])]
+        )
+        return RuleSentences(
+            texts,
+            logits,
+            self.negations + other.negations,
+            self.contrasts + other.contrasts,
+            self.agreements + other.agreements,
+            self.fragments + other.fragments,
+        )
+
     def kinds(self) -> dict[str, slice]:
         """Where each rule's texts lie in `texts`, by the rule's name."""
         counts = (self.negations, self.contrasts, self.agreements, self.fragments)

@@ -60,10 +60,11 @@ class TrainConfig:
     # positive) whose sentences join those of the training reviews when the sentence teacher is
     # fitted, each labelled like the teacher reads its review. A sentence's label is its review's
     # and so noisy whatever its source; what limits the sentence teacher is how many sentences it
-    # sees. All 50,000 raised the sentence teacher from 70.8% to 72.3% of validation sentences, but
-    # the LSTM trained on its labels tied version 11's validation loss and was surer on sentences
-    # than it should be (ECE 0.056 on test sentences), so 0, the training reviews alone, stays the
-    # default (training/README.md).
+    # sees. All 50,000 raised the sentence teacher from 70.8% to 72.3% of validation sentences. A
+    # teacher reads the sentences it was fitted on too surely, so with these reviews two teachers are
+    # cross-fitted, each on the sure reviews of one half of the unlabelled reviews, and each labels
+    # the other half's sentences (training/distillation.py, `sentence_labellers`). 0 fits one teacher
+    # on the training reviews alone (training/README.md).
     sentence_teacher_unlabelled_reviews: int = 0
     # Words after a negation, within its clause, that both n-gram teachers mark as negated ("i cant
     # neg_fault neg_it"), so that they weigh "fault" and "can't fault" apart; 0 marks none. A bag of

@@ -2,8 +2,11 @@
 the review teacher averaged with the LSTM itself."""
 
 import logging
-from dataclasses import asdict, dataclass
+import zlib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -24,6 +27,19 @@ logger = logging.getLogger(__name__)
 
 # Shares of the LSTM in the averaged teacher that validation chooses from.
 _LSTM_SHARES = np.linspace(0.0, 1.0, 11)
+# Cross-fitted sentence teachers each label the sentences of one of this many parts of the unlabelled
+# reviews.
+_HALVES = 2
+# The counts of sentences to label that cross-fitted teachers share.
+_SENTENCE_COUNTS = (
+    "teacher_passages",
+    "teacher_sentences",
+    "teacher_confident_sentences",
+    "negation_sentences",
+    "contrast_sentences",
+    "agreement_sentences",
+    "fragment_sentences",
+)
 # At most this many negated, contrasting, agreeing and sentence-and-fragment texts written from the
 # sentences of validation reviews (the 2,500 of the full dataset give 471, 1,796, 1,898 and 2,000).
 _VALIDATION_RULE_COUNTS = (4000, 4000, 2000, 2000)
@@ -62,33 +78,24 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
     reviews = unlabelled_sample(unlabelled, config)
     review_logits, validation_logits, review_calibration = _review_teacher_logits(train, validation, reviews, config)
     sure_reviews = surest_reviews(reviews, review_logits, config.sentence_teacher_unlabelled_reviews)
-    sentence_teacher = fit_sentence_teacher(train, config, sure_reviews)
-    has_sentence_teacher = sentence_teacher is not None
-    if sentence_teacher is None:
-        # Fitted again rather than kept from above: only runs without a sentence teacher pay for it.
-        sentence_teacher = fit_review_teacher(train, config)
-    sentence_calibration, sentence_figures = calibrated_on_sentences(
-        sentence_teacher, validation, config.seed, review_calibration
-    )
-    labelled_sentences = _labelled_sentences(unlabelled, sentence_teacher, sentence_calibration, config)
-    validation_rules = validation_rule_sentences(validation, sentence_teacher, sentence_calibration, config.seed)
+    taught = _taught_sentences(train, validation, unlabelled, sure_reviews, review_calibration, config)
+    labelled_sentences = taught.labels
     sentences = labelled_sentences.texts
     logits = np.concatenate([review_logits, labelled_sentences.logits])
     figures = classification_figures(validation.labels, sigmoid(validation_logits))
     logger.info(
         "teacher: validation accuracy %.4f on reviews, %s on sentences; labelled %d reviews and %d sentences",
         figures["accuracy"],
-        "-" if sentence_figures is None else f"{sentence_figures['accuracy']:.4f}",
+        taught.accuracies(),
         len(reviews),
         len(sentences),
     )
     summary = {
         "validation": figures,
-        "validation_sentences": sentence_figures,
         "review_calibration": asdict(review_calibration),
-        "sentence_calibration": asdict(sentence_calibration),
-        "sentence_teacher": has_sentence_teacher,
-        "sentence_teacher_unlabelled_reviews": len(sure_reviews) if has_sentence_teacher else 0,
+        "sentence_teacher": taught.by_sentence_teacher,
+        "sentence_teachers": taught.teachers,
+        "sentence_teacher_unlabelled_reviews": len(sure_reviews) if taught.by_sentence_teacher else 0,
         "unlabelled_reviews": len(reviews),
         "sentences": len(sentences),
         "passages": labelled_sentences.passages,
@@ -98,7 +105,52 @@ def teacher_labelled(train: Reviews, validation: Reviews, unlabelled: list[str],
         "agreement_sentences": labelled_sentences.rules.agreements,
         "fragment_sentences": labelled_sentences.rules.fragments,
     }
-    return TeacherLabels(reviews + sentences, logits, validation_logits, summary, validation_rules)
+    return TeacherLabels(reviews + sentences, logits, validation_logits, summary, taught.validation_rules)
+
+
+@dataclass(frozen=True)
+class _TaughtSentences:
+    """The unlabelled reviews' sentences as the sentence teachers labelled them, and what else they did."""
+
+    labels: "SentenceLabels"
+    # Texts the rules wrote from sentences of validation reviews, labelled by the first teacher.
+    validation_rules: RuleSentences
+    # What metadata.json records about each teacher.
+    teachers: list[dict]
+    # False where the review teacher labelled the sentences.
+    by_sentence_teacher: bool
+
+    def accuracies(self) -> str:
+        """Each teacher's accuracy on validation sentences, for the log."""
+        figures = [teacher["validation_sentences"] for teacher in self.teachers]
+        return ", ".join("-" if one is None else f"{one['accuracy']:.4f}" for one in figures)
+
+
+def _taught_sentences(
+    train: Reviews,
+    validation: Reviews,
+    unlabelled: list[str],
+    sure_reviews: Reviews,
+    review_calibration: Platt,
+    config: TrainConfig,
+) -> _TaughtSentences:
+    """The sentences of the unlabelled reviews, each labelled by a sentence teacher that never saw it."""
+    parts, teachers = [], []
+    by_sentence_teacher = False
+    validation_rules: RuleSentences | None = None
+    for labeller in sentence_labellers(train, validation, sure_reviews, review_calibration, config):
+        parts.append(_labelled_sentences(labeller.chosen(unlabelled), labeller, labeller.share_of(config)))
+        if validation_rules is None:
+            # The first teacher writes them, so that a report can score them with the teacher that did.
+            validation_rules = validation_rule_sentences(
+                validation, labeller.teacher, labeller.calibration, config.seed
+            )
+        teachers.append(labeller.summary())
+        by_sentence_teacher = labeller.is_sentence_teacher
+        # The next teacher is fitted without this one's n-grams in memory.
+        del labeller
+    assert validation_rules is not None, "sentence_labellers yields at least one teacher"
+    return _TaughtSentences(SentenceLabels.joined(parts), validation_rules, teachers, by_sentence_teacher)
 
 
 def unlabelled_sample(unlabelled: list[str], config: TrainConfig) -> list[str]:
@@ -134,9 +186,7 @@ def _review_teacher_logits(
     return calibration(teacher.logits(reviews)), calibration(raw_validation_logits), calibration
 
 
-def _labelled_sentences(
-    unlabelled: list[str], teacher: NgramTeacher, calibration: Platt, config: TrainConfig
-) -> "SentenceLabels":
+def _labelled_sentences(unlabelled: list[str], labeller: "SentenceLabeller", config: TrainConfig) -> "SentenceLabels":
     """Sentences of the unlabelled reviews with their calibrated logits: passages of two neighbouring
     sentences from `teacher_passages` reviews, one sentence at random from each of
     `teacher_sentences` reviews, then the `teacher_confident_sentences` of all the others that the
@@ -152,9 +202,9 @@ def _labelled_sentences(
     # Random passages are labelled like random sentences, but are never a rule's source: a rule
     # rewrites one sentence.
     passages = sample_passages(reviews, config.teacher_passages, config.seed + 1).texts
-    passage_logits = calibration(teacher.logits(passages))
+    passage_logits = labeller.logits(passages)
     sampled = sample_sentences(reviews, config.teacher_sentences, config.seed).texts
-    sampled_logits = calibration(teacher.logits(sampled))
+    sampled_logits = labeller.logits(sampled)
     rule_counts = (
         config.negation_sentences,
         config.contrast_sentences,
@@ -167,7 +217,7 @@ def _labelled_sentences(
         return SentenceLabels(passages + sampled, logits, len(passages), 0, no_rules)
     taken = set(sampled)
     others = [text for text in all_sentences(reviews).texts if text not in taken]
-    other_logits = calibration(teacher.logits(others))
+    other_logits = labeller.logits(others)
     surest = surest_sentences(
         others, other_logits, config.teacher_confident_sentences, config.teacher_confident_negations_balanced
     )
@@ -230,6 +280,21 @@ class SentenceLabels:
     # The negated, contrasting and agreeing sentences among them (training/augment.py).
     rules: RuleSentences
 
+    @staticmethod
+    def joined(parts: list["SentenceLabels"]) -> "SentenceLabels":
+        """The sentences of every part, in turn, and their counts added up."""
+        first, *others = parts
+        joined = first
+        for other in others:
+            joined = SentenceLabels(
+                joined.texts + other.texts,
+                np.concatenate([joined.logits, other.logits]),
+                joined.passages + other.passages,
+                joined.confident + other.confident,
+                joined.rules.followed_by(other.rules),
+            )
+        return joined
+
 
 def fit_sentence_teacher(
     train: Reviews, config: TrainConfig, sure_reviews: Reviews | None = None
@@ -246,6 +311,97 @@ def fit_sentence_teacher(
         config.teacher_ngram_order, config.sentence_teacher_regularisation, config.teacher_negation_scope
     )
     return teacher.fit(sentences.texts, sentences.labels)
+
+
+def unlabelled_half(text: str) -> int:
+    """Which of the two halves of the unlabelled reviews a review lies in, by a hash of its text, so
+    that a review that comes up twice lies in one half."""
+    return zlib.crc32(text.encode()) % _HALVES
+
+
+@dataclass(frozen=True)
+class SentenceLabeller:
+    """A teacher that labels sentences, its calibration on validation sentences and its figures there,
+    and the half of the unlabelled reviews whose sentences it labels (None: all of them)."""
+
+    teacher: NgramTeacher
+    calibration: Platt
+    figures: dict | None
+    half: int | None
+    # False where the review teacher labels sentences: the config asks for no sentence teacher, or
+    # the training reviews hold no sentence of both labels.
+    is_sentence_teacher: bool
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        return self.calibration(self.teacher.logits(texts))
+
+    def chosen(self, unlabelled: list[str]) -> list[str]:
+        """The unlabelled reviews whose sentences this teacher labels."""
+        if self.half is None:
+            return unlabelled
+        return [review for review in unlabelled if unlabelled_half(review) == self.half]
+
+    def share_of(self, config: TrainConfig) -> TrainConfig:
+        """The config with this teacher's share of every count of sentences to label: all of them, or
+        one half."""
+        if self.half is None:
+            return config
+        shares: dict[str, Any] = {name: _part(getattr(config, name), self.half, _HALVES) for name in _SENTENCE_COUNTS}
+        return replace(config, **shares)
+
+    def summary(self) -> dict:
+        """What metadata.json records about the teacher."""
+        return {"calibration": asdict(self.calibration), "validation_sentences": self.figures, "half": self.half}
+
+
+def _part(count: int, part: int, parts: int) -> int:
+    """The size of part `part` of `count` cut into `parts` parts that differ by one at most."""
+    return count * (part + 1) // parts - count * part // parts
+
+
+def sentence_labellers(
+    train: Reviews, validation: Reviews, sure_reviews: Reviews, review_calibration: Platt, config: TrainConfig
+) -> Iterator[SentenceLabeller]:
+    """The teachers that label the unlabelled reviews' sentences, one at a time, so that training holds
+    one teacher's millions of n-grams at a time.
+
+    Without `sure_reviews`, the sentence teacher fitted on the training reviews' sentences labels
+    them all. With them, the teachers are cross-fitted: each is fitted on the training sentences and
+    those of the sure reviews in one half of the unlabelled reviews, and labels the sentences of the
+    other half. A teacher reads the sentences it was fitted on more surely than its calibration on
+    unseen validation sentences says, and the LSTM would learn that (training/README.md).
+    """
+    halves: list[int | None] = list(range(_HALVES)) if len(sure_reviews) else [None]
+    for half in halves:
+        labeller = _fitted_labeller(train, validation, sure_reviews, review_calibration, config, half)
+        is_sentence_teacher = labeller.is_sentence_teacher
+        yield labeller
+        # The next teacher is fitted without this one's n-grams in memory.
+        del labeller
+        if not is_sentence_teacher:
+            return
+
+
+def _fitted_labeller(
+    train: Reviews,
+    validation: Reviews,
+    sure_reviews: Reviews,
+    review_calibration: Platt,
+    config: TrainConfig,
+    half: int | None,
+) -> SentenceLabeller:
+    """The sentence teacher that labels `half` (None: all), calibrated; the review teacher where there
+    is no sentence teacher."""
+    fitted_on = None
+    if half is not None:
+        fitted_on = sure_reviews.subset(np.flatnonzero([unlabelled_half(text) != half for text in sure_reviews.texts]))
+    teacher = fit_sentence_teacher(train, config, fitted_on)
+    is_sentence_teacher = teacher is not None
+    if teacher is None:
+        # Fitted again rather than kept from before: only runs without a sentence teacher pay for it.
+        teacher, half = fit_review_teacher(train, config), None
+    calibration, figures = calibrated_on_sentences(teacher, validation, config.seed, review_calibration)
+    return SentenceLabeller(teacher, calibration, figures, half, is_sentence_teacher)
 
 
 def calibrated_on_sentences(

@@ -34,7 +34,7 @@ from training.data import DataUnavailableError, Reviews, load_imdb
 from training.distillation import (
     calibrated_on_sentences,
     fit_review_teacher,
-    fit_sentence_teacher,
+    sentence_labellers,
     sigmoid,
     surest_reviews,
     unlabelled_sample,
@@ -108,15 +108,17 @@ def teacher_scores(config: TrainConfig, data_dir: Path | None, texts: list[str])
     sure_reviews = _sure_unlabelled_reviews(review_teacher, review_calibration, data.unsupervised, config)
     del review_teacher
     logger.info(
-        "fitting the sentence teacher on the sentences of the training and %d unlabelled reviews", len(sure_reviews)
+        "fitting the sentence teacher on the sentences of the training reviews and of those among %d sure "
+        "unlabelled reviews that it does not label",
+        len(sure_reviews),
     )
-    sentence_teacher = fit_sentence_teacher(train, config, sure_reviews)
-    if sentence_teacher is None:
+    # The first of the sentence teachers training fits: the one that wrote the validation rules.
+    labeller = next(sentence_labellers(train, validation, sure_reviews, review_calibration, config))
+    if not labeller.is_sentence_teacher:
         return TeacherScores(probabilities)
-    calibration, _ = calibrated_on_sentences(sentence_teacher, validation, config.seed, review_calibration)
-    probabilities["sentence teacher"] = sigmoid(calibration(sentence_teacher.logits(texts)))
-    rules = validation_rule_sentences(validation, sentence_teacher, calibration, config.seed)
-    return TeacherScores(probabilities, ScoredRules(rules, sigmoid(calibration(sentence_teacher.logits(rules.texts)))))
+    probabilities["sentence teacher"] = sigmoid(labeller.logits(texts))
+    rules = validation_rule_sentences(validation, labeller.teacher, labeller.calibration, config.seed)
+    return TeacherScores(probabilities, ScoredRules(rules, sigmoid(labeller.logits(rules.texts))))
 
 
 def _sure_unlabelled_reviews(

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import NO_RULES
+from training.augment import RuleSentences
+from training.calibration import Platt
 from training.config import TrainConfig
 from training.data import Reviews
 from training.distillation import (
@@ -13,9 +15,11 @@ from training.distillation import (
     combined,
     fit_review_teacher,
     fit_sentence_teacher,
+    sentence_labellers,
     surest_reviews,
     surest_sentences,
     teacher_labelled,
+    unlabelled_half,
 )
 from training.teacher import NgramTeacher, ngrams, words
 
@@ -99,23 +103,80 @@ def test_the_sentence_teacher_learns_from_the_sentences_of_sure_unlabelled_revie
     assert superb > unknown > dire
 
 
-def test_training_fits_the_sentence_teacher_on_the_sure_unlabelled_reviews_asked_for():
+# Made-up words, one for each unlabelled review, so that a teacher's n-grams say which reviews it saw.
+_MADE_UP = ["zorgle", "blorp", "quibble", "snark", "frimp", "glorb", "wumble", "trazz"]
+
+
+def _sure_unlabelled() -> Reviews:
+    """Unlabelled reviews in both halves, alternately praise and complaint, each with a made-up word."""
+    verdicts = ["A moving and beautifully acted film.", "Two hours i will never get back."]
+    texts = [f"{verdicts[index % 2]} The cast was {word} throughout it." for index, word in enumerate(_MADE_UP)]
+    return Reviews(texts, np.array([1 - index % 2 for index in range(len(texts))]))
+
+
+def test_the_unlabelled_reviews_lie_in_two_halves_by_their_text():
+    halves = [unlabelled_half(text) for text in _sure_unlabelled().texts]
+    assert set(halves) == {0, 1}
+    assert halves == [unlabelled_half(text) for text in _sure_unlabelled().texts]
+
+
+def test_cross_fitted_sentence_teachers_never_saw_the_reviews_whose_sentences_they_label():
+    sure = _sure_unlabelled()
+    config = replace(TrainConfig(), teacher_ngram_order=1)
+    labellers = sentence_labellers(_reviews_of_sentences(20), _reviews_of_sentences(20), sure, Platt(1.0, 0.0), config)
+    halves = []
+    for labeller in labellers:
+        words = dict(zip(sure.texts, _MADE_UP, strict=True))
+        seen = {word for word in _MADE_UP if word.encode() in labeller.teacher.features}
+        labelled = {words[text] for text in labeller.chosen(sure.texts)}
+        assert seen and labelled and seen.isdisjoint(labelled) and seen | labelled == set(_MADE_UP)
+        halves.append(labeller.half)
+    assert halves == [0, 1]
+
+
+def test_one_sentence_teacher_labels_every_review_without_sure_unlabelled_reviews():
+    no_reviews = Reviews([], np.zeros(0, dtype=np.int64))
+    config = replace(TrainConfig(), teacher_ngram_order=1)
+    reviews = _reviews_of_sentences(20)
+    (labeller,) = sentence_labellers(reviews, reviews, no_reviews, Platt(1.0, 0.0), config)
+    texts = _sure_unlabelled().texts
+    assert labeller.half is None and labeller.chosen(texts) == texts and labeller.share_of(config) == config
+
+
+def test_rule_texts_of_two_parts_keep_each_rule_together():
+    first = RuleSentences(["n1", "c1", "c2"], np.array([1.0, 2.0, 3.0]), 1, 2, 0, 0)
+    second = RuleSentences(["n2", "a1", "f1"], np.array([4.0, 5.0, 6.0]), 1, 0, 1, 1)
+    joined = first.followed_by(second)
+    assert joined.texts == ["n1", "n2", "c1", "c2", "a1", "f1"]
+    assert joined.logits.tolist() == [1.0, 4.0, 2.0, 3.0, 5.0, 6.0]
+    assert (joined.negations, joined.contrasts, joined.agreements, joined.fragments) == (2, 2, 1, 1)
+
+
+def test_training_fits_cross_fitted_sentence_teachers_on_the_sure_unlabelled_reviews_asked_for():
     reviews = _reviews_of_sentences(40)
-    praise, complaint = "The cast was superb throughout it.", "The cast was dire throughout it."
-    unlabelled = [f"A moving and beautifully acted film. {praise}", f"Two hours i will never get back. {complaint}"]
-    for count in (0, 2):
+    unlabelled = [text.replace("The cast was", "Its cast is superb and") for text in _sure_unlabelled().texts[::2]]
+    unlabelled += [text.replace("The cast was", "Its cast is dire and") for text in _sure_unlabelled().texts[1::2]]
+    praise, complaint = "Its cast is superb and zorgle throughout it.", "Its cast is dire and blorp throughout it."
+    for count in (0, len(unlabelled)):
         config = replace(
             TrainConfig(),
             teacher_ngram_order=2,
             teacher_sentences=0,
-            teacher_confident_sentences=10,
+            teacher_confident_sentences=20,
             sentence_teacher_unlabelled_reviews=count,
             **NO_RULES,
         )
         teacher = teacher_labelled(reviews, reviews, unlabelled, config)
-        assert teacher.summary["sentence_teacher_unlabelled_reviews"] == count
+        summary = teacher.summary
+        assert summary["sentence_teacher_unlabelled_reviews"] == count
+        assert [one["half"] for one in summary["sentence_teachers"]] == ([0, 1] if count else [None])
+        # With two teachers, each labels its half's sentences (two to a review) and gives half of the 20.
+        halves = [unlabelled_half(text) for text in unlabelled]
+        shares = [min(10, 2 * halves.count(half)) for half in (0, 1)] if count else [min(20, 2 * len(unlabelled))]
+        assert summary["confident_sentences"] == sum(shares)
         labels = dict(zip(teacher.texts, teacher.as_reviews().labels, strict=True))
-        # Words the training reviews never hold are unknown to a teacher fitted on them alone.
+        # Words the training reviews never hold are unknown to a teacher fitted on them alone; the
+        # other half's reviews teach them.
         if count:
             assert labels[praise] > labels[complaint]
         else:
@@ -152,7 +213,8 @@ def test_unlabelled_texts_get_probabilities_and_the_labelled_keep_their_labels()
     assert summary["unlabelled_reviews"] == 3 and summary["sentences"] == 2
     assert summary["validation"]["accuracy"] == 1.0
     # Reviews and sentences each get their own calibration, both recorded.
-    assert set(summary["review_calibration"]) == set(summary["sentence_calibration"]) == {"scale", "bias"}
+    (sentence_teacher,) = summary["sentence_teachers"]
+    assert set(summary["review_calibration"]) == set(sentence_teacher["calibration"]) == {"scale", "bias"}
     together = combined(reviews, soft)
     assert together.texts == reviews.texts + soft.texts
     assert together.labels.tolist()[: len(reviews)] == reviews.labels.tolist()
@@ -177,7 +239,7 @@ def test_sentences_are_labelled_by_a_teacher_fitted_on_sentences_when_asked(sent
     )
     teacher = teacher_labelled(reviews, reviews, unlabelled, config)
     assert teacher.summary["sentence_teacher"] is sentence_teacher
-    assert teacher.summary["validation_sentences"]["accuracy"] >= 0.5
+    assert teacher.summary["sentence_teachers"][0]["validation_sentences"]["accuracy"] >= 0.5
     sentence_label = teacher.as_reviews().labels[-1]
     assert teacher.texts[-1] in unlabelled[0] and sentence_label < 0.5
 
