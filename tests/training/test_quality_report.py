@@ -1,12 +1,18 @@
 """The check set scored by a version's LSTM and by its own n-gram teachers, side by side."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from training.checkset import CATEGORIES, load_check_set
-from training.quality_report import main, teacher_config
+from training.config import TrainConfig
+from training.data import load_aclimdb
+from training.distillation import teacher_labelled
+from training.quality_report import main, teacher_config, teacher_scores
+from training.split import split_validation
 
 
 def test_the_teachers_are_fitted_with_the_versions_recorded_settings():
@@ -46,3 +52,19 @@ def test_the_report_scores_the_lstm_and_each_teacher_per_category(tiny_version: 
     assert {kind: figures["examples"] for kind, figures in rules["sentence teacher"].items()} == {
         kind: figures["examples"] for kind, figures in recorded_rules.items()
     }
+
+
+def test_with_sure_unlabelled_reviews_the_report_scores_the_rule_texts_that_training_wrote(aclimdb_dir: Path):
+    config = replace(
+        TrainConfig(), validation_fraction=0.25, teacher_ngram_order=2, sentence_teacher_unlabelled_reviews=40
+    )
+    scores = teacher_scores(config, aclimdb_dir, ["A fine film."])
+    data = load_aclimdb(aclimdb_dir)
+    train, validation = split_validation(data.train, config.validation_fraction, config.seed)
+    trained = teacher_labelled(train, validation, data.unsupervised, config)
+    # Training cross-fitted two sentence teachers; the report scores with the first, which wrote the rules.
+    assert [teacher["half"] for teacher in trained.summary["sentence_teachers"]] == [0, 1]
+    assert scores.validation_rules is not None and len(trained.validation_rules.texts) > 0
+    assert scores.validation_rules.rules.texts == trained.validation_rules.texts
+    np.testing.assert_allclose(scores.validation_rules.rules.logits, trained.validation_rules.logits)
+    assert set(scores.probabilities) >= {"review teacher", "sentence teacher"}
