@@ -1,6 +1,7 @@
 """Soft labels for unlabelled reviews and sentences, from the bag-of-n-grams teachers and later from
 the review teacher averaged with the LSTM itself."""
 
+import functools
 import logging
 import zlib
 from collections.abc import Iterator
@@ -142,15 +143,15 @@ def _taught_sentences(
         parts.append(_labelled_sentences(labeller.chosen(unlabelled), labeller, labeller.share_of(config)))
         if validation_rules is None:
             # The first teacher writes them, so that a report can score them with the teacher that did.
-            validation_rules = validation_rule_sentences(
-                validation, labeller.teacher, labeller.calibration, config.seed
-            )
+            validation_rules = validation_rule_sentences(validation, labeller, config.seed)
         teachers.append(labeller.summary())
         by_sentence_teacher = labeller.is_sentence_teacher
         # The next teacher is fitted without this one's n-grams in memory.
         del labeller
     assert validation_rules is not None, "sentence_labellers yields at least one teacher"
-    return _TaughtSentences(SentenceLabels.joined(parts), validation_rules, teachers, by_sentence_teacher)
+    return _TaughtSentences(
+        functools.reduce(SentenceLabels.followed_by, parts), validation_rules, teachers, by_sentence_teacher
+    )
 
 
 def unlabelled_sample(unlabelled: list[str], config: TrainConfig) -> list[str]:
@@ -280,20 +281,15 @@ class SentenceLabels:
     # The negated, contrasting and agreeing sentences among them (training/augment.py).
     rules: RuleSentences
 
-    @staticmethod
-    def joined(parts: list["SentenceLabels"]) -> "SentenceLabels":
-        """The sentences of every part, in turn, and their counts added up."""
-        first, *others = parts
-        joined = first
-        for other in others:
-            joined = SentenceLabels(
-                joined.texts + other.texts,
-                np.concatenate([joined.logits, other.logits]),
-                joined.passages + other.passages,
-                joined.confident + other.confident,
-                joined.rules.followed_by(other.rules),
-            )
-        return joined
+    def followed_by(self, other: "SentenceLabels") -> "SentenceLabels":
+        """These sentences, then `other`'s, with their counts added up."""
+        return SentenceLabels(
+            self.texts + other.texts,
+            np.concatenate([self.logits, other.logits]),
+            self.passages + other.passages,
+            self.confident + other.confident,
+            self.rules.followed_by(other.rules),
+        )
 
 
 def fit_sentence_teacher(
@@ -333,6 +329,7 @@ class SentenceLabeller:
     is_sentence_teacher: bool
 
     def logits(self, texts: list[str]) -> np.ndarray:
+        """The teacher's calibrated logits for `texts`."""
         return self.calibration(self.teacher.logits(texts))
 
     def chosen(self, unlabelled: list[str]) -> list[str]:
@@ -417,9 +414,7 @@ def calibrated_on_sentences(
     return calibration, classification_figures(sentences.labels, sigmoid(calibration(logits)))
 
 
-def validation_rule_sentences(
-    validation: Reviews, teacher: NgramTeacher, calibration: Platt, seed: int
-) -> RuleSentences:
+def validation_rule_sentences(validation: Reviews, labeller: SentenceLabeller, seed: int) -> RuleSentences:
     """The rules applied to the sentences of validation reviews, labelled by the sentence teacher.
 
     The model never trains on them, so how often it agrees with their labels measures how well it
@@ -430,7 +425,7 @@ def validation_rule_sentences(
     sentences = all_sentences(validation).texts
     return rule_sentences(
         sentences,
-        calibration(teacher.logits(sentences)),
+        labeller.logits(sentences),
         *_VALIDATION_RULE_COUNTS,
         seed,
         negation_quantifiers=True,

@@ -117,7 +117,7 @@ def teacher_scores(config: TrainConfig, data_dir: Path | None, texts: list[str])
     if not labeller.is_sentence_teacher:
         return TeacherScores(probabilities)
     probabilities["sentence teacher"] = sigmoid(labeller.logits(texts))
-    rules = validation_rule_sentences(validation, labeller.teacher, labeller.calibration, config.seed)
+    rules = validation_rule_sentences(validation, labeller, config.seed)
     return TeacherScores(probabilities, ScoredRules(rules, sigmoid(labeller.logits(rules.texts))))
 
 

@@ -1,5 +1,9 @@
 """The bag-of-n-grams teacher and the soft labels it gives unlabelled texts."""
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -114,10 +118,22 @@ def _sure_unlabelled() -> Reviews:
     return Reviews(texts, np.array([1 - index % 2 for index in range(len(texts))]))
 
 
-def test_the_unlabelled_reviews_lie_in_two_halves_by_their_text():
-    halves = [unlabelled_half(text) for text in _sure_unlabelled().texts]
+def test_the_unlabelled_reviews_lie_in_two_halves_by_their_text_in_every_process():
+    texts = _sure_unlabelled().texts
+    halves = [unlabelled_half(text) for text in texts]
     assert set(halves) == {0, 1}
-    assert halves == [unlabelled_half(text) for text in _sure_unlabelled().texts]
+    # Training and the quality report run in processes of their own: they must agree on the halves
+    # whatever Python's own string hashing does there.
+    script = "import json, sys; from training.distillation import unlabelled_half; "
+    script += "print(json.dumps([unlabelled_half(text) for text in json.loads(sys.argv[1])]))"
+    other = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(texts)],
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(other.stdout.strip().splitlines()[-1]) == halves
 
 
 def test_cross_fitted_sentence_teachers_never_saw_the_reviews_whose_sentences_they_label():
