@@ -46,7 +46,8 @@ class TrainConfig:
     # Unlabelled reviews the teacher labels for training (None: all 50,000).
     teacher_unlabelled_reviews: int | None = None
     # Single sentences cut from unlabelled reviews that the teacher labels too, so that the model sees
-    # one-liners whose label is their own, not their review's.
+    # one-liners whose label is their own, not their review's: one from each of this many reviews,
+    # and past the 50,000 reviews a second from each, and so on (training/sentences.py).
     teacher_sentences: int = 50000
     # Label those sentences with a second n-gram teacher fitted on every sentence of the training
     # reviews (each labelled like its review) instead of the review teacher. Fitted on whole reviews,

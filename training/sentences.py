@@ -38,21 +38,38 @@ def all_sentences(reviews: Reviews) -> Reviews:
 
 
 def sample_sentences(reviews: Reviews, count: int, seed: int) -> Reviews:
-    """At most one random sentence from each of `count` random reviews."""
+    """`count` random sentences: one from each of `count` random reviews, or, when `count` is larger
+    than the reviews that have one, a second from each of them, and so on (see sample_passages)."""
     return sample_passages(reviews, count, seed, length=1)
 
 
 def sample_passages(reviews: Reviews, count: int, seed: int, length: int = 2) -> Reviews:
-    """At most one passage of `length` neighbouring sentences from each of `count` random reviews."""
+    """`count` random passages of `length` neighbouring sentences, each with its review's label.
+
+    The first pass over the reviews, in a random order, takes at most one passage from each; when
+    that gives fewer than `count`, further passes in the same order take another from each review
+    that has a passage left to give (one starting at another sentence), until `count` or none is
+    left. The first pass draws exactly what a single pass drew before, so a count up to the number
+    of reviews picks the same passages whatever the passes after it would do.
+    """
     rng = np.random.default_rng(seed)
-    texts, labels = [], []
-    for index in rng.permutation(len(reviews)) if count > 0 else []:
-        candidates = sentences_of(reviews.texts[index])
-        if len(candidates) >= length:
-            start = int(rng.integers(len(candidates) - length + 1))
-            texts.append(" ".join(candidates[start : start + length]))
-            labels.append(reviews.labels[index])
-        if len(texts) == count:
+    order = rng.permutation(len(reviews)) if count > 0 else np.zeros(0, dtype=np.int64)
+    taken: dict[int, set[int]] = {}
+    texts: list[str] = []
+    labels: list[int] = []
+    while len(texts) < count:
+        before = len(texts)
+        for index in order:
+            candidates = sentences_of(reviews.texts[index])
+            free = [start for start in range(len(candidates) - length + 1) if start not in taken.get(index, set())]
+            if free:
+                start = free[int(rng.integers(len(free)))]
+                taken.setdefault(int(index), set()).add(start)
+                texts.append(" ".join(candidates[start : start + length]))
+                labels.append(int(reviews.labels[index]))
+            if len(texts) == count:
+                break
+        if len(texts) == before:
             break
     return Reviews(texts, np.array(labels, dtype=np.int64))
 

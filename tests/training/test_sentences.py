@@ -14,8 +14,9 @@ def test_each_sampled_sentence_comes_from_a_review_with_the_same_label():
         ["A fine film with a great cast. Bad ending though, sadly.", "Not worth a minute of your time. Avoid."],
         np.array([1, 0]),
     )
+    # More than the reviews have: every sentence, once.
     short = sample_sentences(reviews, count=10, seed=0)
-    assert len(short) == 2
+    assert sorted(short.texts) == sorted(all_sentences(reviews).texts)
     for text, label in zip(short.texts, short.labels, strict=True):
         source = next(index for index, review in enumerate(reviews.texts) if text in review)
         assert reviews.labels[source] == label
@@ -65,8 +66,9 @@ def test_passages_are_neighbouring_sentences_of_one_review_with_its_label():
         ],
         np.array([1, 0, 1, 0], dtype=np.int64),
     )
+    # More than the reviews have: every passage (two in the first review, one in the second), once.
     passages = sample_passages(reviews, count=10, seed=3)
-    assert len(passages) == 2
+    assert len(set(passages.texts)) == len(passages) == 3
     for text, label in zip(passages.texts, passages.labels, strict=True):
         source = next(index for index, review in enumerate(reviews.texts) if text in review)
         assert label == reviews.labels[source]
@@ -74,3 +76,25 @@ def test_passages_are_neighbouring_sentences_of_one_review_with_its_label():
         assert f"{first} {second}" in reviews.texts[source]
     starts = {sample_passages(reviews, count=1, seed=seed).texts[0].split(".")[0] for seed in range(30)}
     assert len(starts) > 2  # the passage starts anywhere in its review
+
+
+def test_more_sentences_than_reviews_take_further_distinct_sentences_from_each_review():
+    reviews = Reviews(
+        [f"Review {n} opens here. It goes on for {n} hours. Then it closes {n} nicely." for n in range(10)]
+        + ["Too short."],
+        np.array([n % 2 for n in range(10)] + [1], dtype=np.int64),
+    )
+    one_each = sample_sentences(reviews, count=10, seed=5)
+    two_each = sample_sentences(reviews, count=20, seed=5)
+    every = sample_sentences(reviews, count=1000, seed=5)
+    # The first pass is what a count up to the number of reviews draws.
+    assert two_each.texts[:10] == one_each.texts
+    assert len({_source(reviews, text) for text in one_each.texts}) == 10
+    assert len(set(two_each.texts)) == 20
+    assert sorted(every.texts) == sorted(all_sentences(reviews).texts)
+    for text, label in zip(every.texts, every.labels, strict=True):
+        assert reviews.labels[_source(reviews, text)] == label
+
+
+def _source(reviews: Reviews, text: str) -> int:
+    return next(index for index, review in enumerate(reviews.texts) if text in review)
