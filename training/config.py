@@ -72,8 +72,8 @@ class TrainConfig:
     # Words after a negation, within its clause, that both n-gram teachers mark as negated ("i cant
     # neg_fault neg_it"), so that they weigh "fault" and "can't fault" apart; 0 marks none. A bag of
     # n-grams otherwise reads "I can't fault it." as the complaint its words are, and the LSTM
-    # learns that from its labels. Three words gave the lowest validation loss of any run (version
-    # 11), and a second run one between those of version 10's two (training/README.md).
+    # learns that from its labels. Three words gave the lowest validation loss of any run until then
+    # (version 11), and a second run one between those of version 10's two (training/README.md).
     teacher_negation_scope: int = 3
     # Sentences of the unlabelled reviews, beyond those random ones, that the sentence teacher is surest
     # of (half the most negative, half the most positive), so that opinions in phrases too rare to
@@ -109,7 +109,8 @@ class TrainConfig:
     # has no funny moments.", "Not a single funny moment.", "There wasn't a single dull scene."): the
     # form of "I have no complaints" and "Not a dull moment". Alone, the model read those forms but
     # kept its epoch-1 weights at a higher validation loss (0.2423); with the option above and the
-    # weight average it reached the lowest validation loss of any run, 0.2354 (training/README.md).
+    # weight average it reached the lowest validation loss of any run until then, 0.2354
+    # (training/README.md).
     negation_objects: bool = True
     # Different negations written from each source sentence, up to `negation_sentences` in all: the
     # sources that the rule can negate unambiguously give fewer than asked (9,808 of 40,000 for
