@@ -59,12 +59,13 @@ def sample_passages(reviews: Reviews, count: int, seed: int, length: int = 2) ->
     labels: list[int] = []
     while len(texts) < count:
         before = len(texts)
-        for index in order:
+        for index in map(int, order):
             candidates = sentences_of(reviews.texts[index])
-            free = [start for start in range(len(candidates) - length + 1) if start not in taken.get(index, set())]
+            used = taken.setdefault(index, set())
+            free = [start for start in range(len(candidates) - length + 1) if start not in used]
             if free:
                 start = free[int(rng.integers(len(free)))]
-                taken.setdefault(int(index), set()).add(start)
+                used.add(start)
                 texts.append(" ".join(candidates[start : start + length]))
                 labels.append(int(reviews.labels[index]))
             if len(texts) == count:
