@@ -191,8 +191,9 @@ def _labelled_sentences(unlabelled: list[str], labeller: "SentenceLabeller", con
     """Sentences of the unlabelled reviews with their calibrated logits: passages of two neighbouring
     sentences from `teacher_passages` reviews, `teacher_sentences` random sentences (one from each
     review, then a second from each, and so on), then the `teacher_confident_sentences` of all the
-    others that the teacher is surest of, half of them negative and half positive, then sentences rewritten from
-    sure ones by the negation, contrast, agreement and fragment rules (training/augment.py).
+    others that the teacher is surest of, half of them negative and half positive, then sentences
+    rewritten from sure ones by the negation, contrast, agreement and fragment rules
+    (training/augment.py).
 
     Random sentences are mostly plot and teach the LSTM that a one-liner without an opinion is a
     coin toss. The sure ones hold the opinions, many of them in phrases too rare to come up among

@@ -53,7 +53,7 @@ def sample_passages(reviews: Reviews, count: int, seed: int, length: int = 2) ->
     of reviews picks the same passages whatever the passes after it would do.
     """
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(reviews)) if count > 0 else np.zeros(0, dtype=np.int64)
+    order = rng.permutation(len(reviews))
     taken: dict[int, set[int]] = {}
     texts: list[str] = []
     labels: list[int] = []
