@@ -493,9 +493,12 @@ def distil_again(
     student.set_weights(model.get_weights())
     student.get_layer("embedding").trainable = model.get_layer("embedding").trainable
     reviews = combined(labelled, teacher.as_reviews())
-    compile_model(student, config, texts_per_epoch=len(reviews))
+    training_batches = batched(
+        vectorizer, reviews, config.model, config.batch_size, config.seed + 1, config.batch_tokens
+    )
+    compile_model(student, config, steps_per_epoch=int(training_batches.cardinality()))
     history = student.fit(
-        batched(vectorizer, reviews, config.model, config.batch_size, config.seed + 1),
+        training_batches,
         validation_data=validation_batches,
         epochs=config.teacher_round_epochs,
         callbacks=round_callbacks(config, config.teacher_round_epochs, log_dir),

@@ -39,8 +39,11 @@ def batches(
     config: ModelConfig,
     batch_size: int,
     shuffle_seed: int | None = None,
+    batch_tokens: int = 0,
 ) -> tf.data.Dataset:
-    """Batches padded only to their longest member; shuffled (differently each epoch) when seeded."""
+    """Batches padded only to their longest member; shuffled (differently each epoch) when seeded.
+    Each holds `batch_size` texts, or up to `batch_tokens` tokens when that allows more (see
+    `bucket_batch_sizes`)."""
     # Slicing the flat values keeps every element a plain tensor, which padded batching needs.
     flat_ids = token_ids.flat_values
     rows = (token_ids.row_starts(), token_ids.row_lengths(), labels.astype(np.float32))
@@ -49,26 +52,46 @@ def batches(
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
     boundaries = list(range(_BUCKET_WIDTH, config.sequence_length + 1, _BUCKET_WIDTH))
+    sizes = bucket_batch_sizes(boundaries, config.sequence_length, batch_size, batch_tokens)
     dataset = dataset.bucket_by_sequence_length(
         element_length_func=lambda ids, _label: tf.shape(ids)[0],
         bucket_boundaries=boundaries,
-        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+        bucket_batch_sizes=sizes,
         pad_to_bucket_boundary=False,
     )
     # Bucketing hides how many batches an epoch has, and Keras would then find out by running out of
     # data, with a warning, at the end of the first epoch. The count does not depend on the order:
     # each bucket yields its full batches and then its remainder.
     buckets = np.searchsorted(boundaries, token_ids.row_lengths().numpy(), side="right")
-    count = int(np.sum(-(-np.bincount(buckets) // batch_size)))
+    count = int(np.sum(-(-np.bincount(buckets, minlength=len(sizes)) // np.array(sizes))))
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+def bucket_batch_sizes(boundaries: list[int], sequence_length: int, batch_size: int, batch_tokens: int) -> list[int]:
+    """Texts per batch in each length bucket (those shorter than each boundary, then the rest, up to
+    `sequence_length`): `batch_size`, or as many texts of the bucket's upper length as `batch_tokens`
+    holds when that is more.
+
+    A step over one-sentence texts costs far less than one over reviews, but a training set with the
+    teacher's sentences and the rules' texts holds five times as many of them: a token budget gives
+    them fewer, larger steps (text-embeddings-inference's `max-batch-tokens` does the same when
+    serving)."""
+    longest = [*boundaries, sequence_length]
+    return [max(batch_size, batch_tokens // length) for length in longest]
+
+
 def batched(
-    vectorizer, reviews: Reviews, config: ModelConfig, batch_size: int, shuffle_seed: int | None
+    vectorizer,
+    reviews: Reviews,
+    config: ModelConfig,
+    batch_size: int,
+    shuffle_seed: int | None,
+    batch_tokens: int = 0,
 ) -> tf.data.Dataset:
     """Reviews as batches for `fit`: tokenized and cut as the exported model does."""
-    return batches(tokenize(vectorizer, reviews.texts, config), reviews.labels, config, batch_size, shuffle_seed)
+    token_ids = tokenize(vectorizer, reviews.texts, config)
+    return batches(token_ids, reviews.labels, config, batch_size, shuffle_seed, batch_tokens)
 
 
 def logits_in_order(model: keras.Model, vectorizer, texts: list[str], config: ModelConfig) -> np.ndarray:

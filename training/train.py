@@ -121,10 +121,13 @@ def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
     # A resumed run gets its weights back from the backup, so pretraining them again would be wasted.
     language_model_losses = [] if resume.can_resume(config) else initialise(model, config, prepared.unlabelled_ids)
     reviews = prepared.fit_reviews()
-    compile_model(model, config, texts_per_epoch=len(reviews))
+    training_batches = batched(
+        prepared.vectorizer, reviews, config.model, config.batch_size, config.seed, config.batch_tokens
+    )
+    compile_model(model, config, steps_per_epoch=int(training_batches.cardinality()))
     validation_batches = batched(prepared.vectorizer, prepared.validation, config.model, config.batch_size, None)
     history = model.fit(
-        batched(prepared.vectorizer, reviews, config.model, config.batch_size, config.seed),
+        training_batches,
         validation_data=validation_batches,
         epochs=config.epochs,
         callbacks=[

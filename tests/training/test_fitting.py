@@ -20,7 +20,7 @@ def _fitted(config: TrainConfig, tmp_path: Path, epochs: int) -> tuple[keras.Mod
     features, labels = _data()
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.set_weights([np.zeros((3, 1), dtype="float32"), np.zeros((1,), dtype="float32")])
-    compile_model(model, config, texts_per_epoch=len(features))
+    compile_model(model, config, steps_per_epoch=len(features) // config.batch_size)
     history = model.fit(
         features,
         labels,
@@ -59,5 +59,5 @@ def test_the_average_reaches_back_at_most_a_quarter_of_an_epoch():
 
 def test_the_optimizer_averages_with_the_momentum_its_epochs_allow():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    compile_model(model, TrainConfig(weight_average_momentum=0.999, batch_size=4), texts_per_epoch=40)
+    compile_model(model, TrainConfig(weight_average_momentum=0.999), steps_per_epoch=10)
     assert model.optimizer.use_ema and np.isclose(model.optimizer.ema_momentum, 0.6)

@@ -92,7 +92,7 @@ def test_resuming_restores_the_optimizer_state_with_the_weights(tmp_path: Path):
 
     def fit(epochs: int) -> keras.Model:
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-        compile_model(model, config, texts_per_epoch=len(features))
+        compile_model(model, config, steps_per_epoch=len(features) // config.batch_size)
         model.fit(features, labels, batch_size=4, epochs=epochs, callbacks=[backup_callback(config)], verbose=0)
         return model
 
