@@ -149,7 +149,7 @@ class TrainConfig:
     batch_size: int = 64
     # Tokens per training step, for texts short enough that `batch_size` of them hold fewer: a batch of
     # texts up to L tokens long then holds batch_tokens // L of them, so the one-sentence texts, which
-    # outnumber the reviews five to one, take fewer steps. 0: `batch_size` texts whatever their length.
+    # outnumber the reviews four to one, take fewer steps. 0: `batch_size` texts whatever their length.
     batch_tokens: int = 0
     # Threads one TensorFlow op may split its work over while training (None: one per core). One: on
     # 2 cores the default config's epochs took 723-740 s instead of 1,051-1,257 s, since the two

@@ -17,7 +17,7 @@ def rounded_accuracy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
 
 # A weight average with momentum m reaches back over about 1 / (1 - m) steps: at most this share of
 # an epoch, so that a short run (a small dataset, a few steps per epoch) averages its recent weights
-# rather than the ones it started from. The default config's 0.999 is a sixth of its 6,077-step epochs.
+# rather than the ones it started from. The default config's 0.999 is a sixth of its 6,076-step epochs.
 MAX_AVERAGED_EPOCH_SHARE = 0.25
 
 

@@ -74,7 +74,7 @@ def bucket_batch_sizes(boundaries: list[int], sequence_length: int, batch_size: 
     holds when that is more.
 
     A step over one-sentence texts costs far less than one over reviews, but a training set with the
-    teacher's sentences and the rules' texts holds five times as many of them: a token budget gives
+    teacher's sentences and the rules' texts holds four times as many of them: a token budget gives
     them fewer, larger steps (text-embeddings-inference's `max-batch-tokens` does the same when
     serving)."""
     longest = [*boundaries, sequence_length]
