@@ -49,8 +49,8 @@ def sample_passages(reviews: Reviews, count: int, seed: int, length: int = 2) ->
     The first pass over the reviews, in a random order, takes at most one passage from each; when
     that gives fewer than `count`, further passes in the same order take another from each review
     that has a passage left to give (one starting at another sentence), until `count` or none is
-    left. The first pass draws exactly what a single pass drew before, so a count up to the number
-    of reviews picks the same passages whatever the passes after it would do.
+    left. A count up to the number of reviews therefore picks the same passages whatever the passes
+    after the first would do.
     """
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(reviews))
