@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from model.architecture import build_model
+from model.architecture import build_model, with_fused_recurrence
 from training.augment import RuleSentences, holds_negation, rule_sentences
 from training.calibration import Platt, fit_platt, fit_temperature, log_loss
 from training.config import TrainConfig
@@ -487,7 +487,6 @@ def distil_again(
         logits_in_order(model, vectorizer, validation.texts, config.model),
         validation.labels,
     )
-    before = model.evaluate(validation_batches, verbose=0, return_dict=True)["loss"]
     # A copy starts its epochs at 0: the model of a resumed first round keeps that round's epoch.
     student = build_model(config.model)
     student.set_weights(model.get_weights())
@@ -496,8 +495,11 @@ def distil_again(
     training_batches = batched(
         vectorizer, reviews, config.model, config.batch_size, config.seed + 1, config.batch_tokens
     )
-    compile_model(student, config, steps_per_epoch=int(training_batches.cardinality()))
-    history = student.fit(
+    trainer = with_fused_recurrence(student)
+    compile_model(trainer, config, steps_per_epoch=int(training_batches.cardinality()))
+    # The copy holds the model's weights until it is fitted.
+    before = trainer.evaluate(validation_batches, verbose=0, return_dict=True)["loss"]
+    history = trainer.fit(
         training_batches,
         validation_data=validation_batches,
         epochs=config.teacher_round_epochs,

@@ -5,11 +5,13 @@ import tensorflow as tf
 
 from model.architecture import (
     EMBEDDING_LAYER,
+    FusedRecurrence,
     build_model,
     fused_lstm,
     logit_from_embeddings,
     logit_to_longest,
     lstm_to_longest,
+    with_fused_recurrence,
 )
 from model.config import ModelConfig
 
@@ -97,3 +99,31 @@ def test_the_logit_to_the_longest_text_is_the_models_whatever_the_padding_after_
     # A batch of empty texts only: no step at all.
     empty = np.zeros((2, 6), dtype=np.int64)
     np.testing.assert_allclose(compute(tf.constant(empty)).numpy(), model(empty, training=False).numpy(), atol=1e-5)
+
+
+def test_the_fused_model_shares_the_weights_and_gives_the_same_logits_and_weight_gradients():
+    keras.utils.set_random_seed(5)
+    model = build_model(ModelConfig(vocabulary_size=50, embedding_dim=8, lstm_units=(4, 3), dense_units=5))
+    fused = with_fused_recurrence(model)
+    assert [id(variable) for variable in fused.trainable_variables] == [id(v) for v in model.trainable_variables]
+    token_ids = tf.constant([[5, 9, 12, 3, 7], [4, 8, 0, 0, 0], [2, 0, 0, 0, 0], [0, 0, 0, 0, 0]], dtype=tf.int64)
+    labels = tf.constant([1.0, 0.0, 0.3, 1.0])
+    loss = keras.losses.BinaryCrossentropy(from_logits=True)
+    gradients = []
+    for each in (model, fused):
+        with tf.GradientTape() as tape:
+            logits = each(token_ids, training=False)
+            value = loss(labels, logits)
+        gradients.append(tape.gradient(value, model.trainable_variables))
+        np.testing.assert_allclose(logits.numpy(), model(token_ids, training=False).numpy(), atol=1e-5)
+    for variable, expected, computed in zip(model.trainable_variables, *gradients, strict=True):
+        np.testing.assert_allclose(tf.convert_to_tensor(computed).numpy(), tf.convert_to_tensor(expected).numpy(),
+                                   atol=1e-5, err_msg=variable.path)  # fmt: skip
+    # Dropout still applies when training: two calls draw two masks.
+    training_logits = [fused(token_ids, training=True).numpy() for _ in range(2)]
+    assert not np.allclose(*training_logits)
+
+
+def test_a_recurrent_layer_the_fused_op_cannot_compute_is_refused():
+    with pytest.raises(ValueError, match="not a plain LSTM"):
+        FusedRecurrence(keras.layers.LSTM(4, return_sequences=True, recurrent_dropout=0.2))
