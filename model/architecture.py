@@ -15,6 +15,8 @@ EMBEDDING_LAYER = "embedding"
 RecurrentLayer = Callable[[layers.LSTM, Any, Any], Any]
 
 
+# Registered so that a model holding these layers can be rebuilt from its config.
+@keras.saving.register_keras_serializable(package="sentiment")
 class MaskedMeanMaxPooling(layers.Layer):
     """Concatenate the mean and the max over time of the unmasked steps.
 
@@ -128,6 +130,7 @@ def recurrent_outputs(layer: layers.Layer, inputs, lengths, recurrent: Recurrent
     return recurrent(layer, inputs, lengths)
 
 
+@keras.saving.register_keras_serializable(package="sentiment")
 class FusedRecurrence(layers.Layer):
     """Runs a fusable recurrent layer (`_is_fusable`) of another model as `fused_lstm`, on that layer's
     own weights, over right-padded and masked inputs.
@@ -155,6 +158,16 @@ class FusedRecurrence(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return self.recurrent.compute_output_shape(input_shape)
+
+    # A config, as Bidirectional has one, so that a model holding this layer can be described
+    # (TensorBoard writes the fitted model's config) and rebuilt, with weights of its own.
+    def get_config(self) -> dict:
+        return {**super().get_config(), "recurrent": keras.saving.serialize_keras_object(self.recurrent)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "FusedRecurrence":
+        config = dict(config)
+        return cls(keras.saving.deserialize_keras_object(config.pop("recurrent")), **config)
 
 
 def with_fused_recurrence(model: keras.Model) -> keras.Model:

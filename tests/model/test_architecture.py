@@ -1,3 +1,5 @@
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -122,6 +124,14 @@ def test_the_fused_model_shares_the_weights_and_gives_the_same_logits_and_weight
     # Dropout still applies when training: two calls draw two masks.
     training_logits = [fused(token_ids, training=True).numpy() for _ in range(2)]
     assert not np.allclose(*training_logits)
+
+
+def test_the_fused_model_can_be_described_and_rebuilt():
+    model = build_model(ModelConfig(vocabulary_size=50, embedding_dim=8, lstm_units=(4, 3)))
+    rebuilt = keras.Model.from_config(json.loads(with_fused_recurrence(model).to_json())["config"])
+    fused_layers = [layer for layer in rebuilt.layers if isinstance(layer, FusedRecurrence)]
+    assert [layer.recurrent.forward_layer.units for layer in fused_layers] == [4, 3]
+    assert rebuilt.count_params() == model.count_params()
 
 
 def test_a_recurrent_layer_the_fused_op_cannot_compute_is_refused():
