@@ -50,7 +50,7 @@ class TrainConfig:
     # second from each, and so on (training/sentences.py). Three from each, 150,000 instead of one,
     # gave the lowest validation loss of any run and more test sentences right (version 12): the LSTM
     # follows its sentence teacher more closely when it sees more of what the teacher says. Six from
-    # each, 300,000, made epochs 39% longer at a higher validation loss (training/README.md).
+    # each, 300,000, made epochs up to 27% longer at a higher validation loss (training/README.md).
     teacher_sentences: int = 150000
     # Label those sentences with a second n-gram teacher fitted on every sentence of the training
     # reviews (each labelled like its review) instead of the review teacher. Fitted on whole reviews,

@@ -13,12 +13,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from model.architecture import build_model, with_fused_recurrence
+from model.architecture import build_model
 from training.augment import RuleSentences, holds_negation, rule_sentences
 from training.calibration import Platt, fit_platt, fit_temperature, log_loss
 from training.config import TrainConfig
 from training.data import Reviews, sample_indexes
-from training.fitting import compile_model, progress_verbosity, round_callbacks
+from training.fitting import compiled_trainer, progress_verbosity, round_callbacks
 from training.metrics import classification_figures
 from training.pipeline import batched, logits_in_order
 from training.sentences import all_sentences, sample_passages, sample_sentences
@@ -495,8 +495,7 @@ def distil_again(
     training_batches = batched(
         vectorizer, reviews, config.model, config.batch_size, config.seed + 1, config.batch_tokens
     )
-    trainer = with_fused_recurrence(student)
-    compile_model(trainer, config, steps_per_epoch=int(training_batches.cardinality()))
+    trainer = compiled_trainer(student, config, training_batches)
     # The copy holds the model's weights until it is fitted.
     before = trainer.evaluate(validation_batches, verbose=0, return_dict=True)["loss"]
     history = trainer.fit(

@@ -19,7 +19,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from model.architecture import build_model, with_fused_recurrence
+from model.architecture import build_model
 from model.artifact import REPORT_FILE, SIGNATURE_NAME
 from model.threads import configure_threads
 from training import resume
@@ -31,7 +31,7 @@ from training.distillation import TeacherLabels, combined, distil_again, teacher
 from training.embeddings import pretrained_embeddings
 from training.evaluate import evaluation_figures
 from training.export import discard, export_description, publish_version, staging_directory, write_savedmodel
-from training.fitting import compile_model, progress_verbosity, round_callbacks
+from training.fitting import compiled_trainer, progress_verbosity, round_callbacks
 from training.memory import MemoryLogger, limit_allocator_arenas, log_memory, peak_rss_gb
 from training.pipeline import batched, logits_in_order, token_ids_of
 from training.pretrain import pretrain
@@ -124,9 +124,7 @@ def fit(config: TrainConfig, prepared: Prepared) -> Fitted:
     training_batches = batched(
         prepared.vectorizer, reviews, config.model, config.batch_size, config.seed, config.batch_tokens
     )
-    # Fitted through the fused LSTM op, which trains `model`'s own weights in less time.
-    trainer = with_fused_recurrence(model)
-    compile_model(trainer, config, steps_per_epoch=int(training_batches.cardinality()))
+    trainer = compiled_trainer(model, config, training_batches)
     validation_batches = batched(prepared.vectorizer, prepared.validation, config.model, config.batch_size, None)
     history = trainer.fit(
         training_batches,
