@@ -151,6 +151,13 @@ class TrainConfig:
     # texts up to L tokens long then holds batch_tokens // L of them, so the one-sentence texts, which
     # outnumber the reviews four to one, take fewer steps. 0: `batch_size` texts whatever their length.
     batch_tokens: int = 0
+    # Adversarial training on the word embeddings (training/adversarial.py): batches of texts at
+    # most `adversarial_max_tokens` tokens long are also fitted with each text's embeddings moved,
+    # against the model, by this many times the mean length of its token embeddings. 0: off.
+    adversarial_epsilon: float = 0.0
+    # The widest batch (in tokens) fitted adversarially as well; wider ones, the reviews, are fitted
+    # as usual, since the adversarial pass doubles a step's cost.
+    adversarial_max_tokens: int = 64
     # Threads one TensorFlow op may split its work over while training (None: one per core). One: on
     # 2 cores the default config's epochs took 723-740 s instead of 1,051-1,257 s, since the two
     # directions of each bidirectional LSTM then run side by side and its small matrix products do

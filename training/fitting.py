@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from model.architecture import with_fused_recurrence
+from training.adversarial import AdversarialTrainer
 from training.config import TrainConfig
 
 
@@ -47,9 +48,12 @@ def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int)
 
 def compiled_trainer(model: keras.Model, config: TrainConfig, training_batches: tf.data.Dataset) -> keras.Model:
     """What fits `model`: a model that shares its layers and weights but runs its LSTM layers as
-    TensorFlow's fused op (`with_fused_recurrence`, faster to train), compiled for epochs of the
+    TensorFlow's fused op (`with_fused_recurrence`, faster to train), and fits short texts
+    adversarially as well when the config asks (`AdversarialTrainer`), compiled for epochs of the
     steps `training_batches` holds."""
     trainer = with_fused_recurrence(model)
+    if config.adversarial_epsilon > 0:
+        trainer = AdversarialTrainer(trainer, config.adversarial_epsilon, config.adversarial_max_tokens)
     compile_model(trainer, config, steps_per_epoch=int(training_batches.cardinality()))
     return trainer
 

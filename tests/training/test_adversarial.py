@@ -1,0 +1,103 @@
+"""Adversarial training on the embeddings of short texts: the step it takes raises the loss, short
+batches are fitted on both losses, long ones as without it, and a run with callbacks fits."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from model.architecture import build_model, with_fused_recurrence
+from model.config import ModelConfig
+from training.adversarial import AdversarialTrainer
+from training.config import TrainConfig
+from training.fitting import compile_model, compiled_trainer, round_callbacks
+
+TOKEN_IDS = np.array([[5, 9, 3, 12, 7, 0], [8, 2, 0, 0, 0, 0], [4, 4, 6, 11, 13, 2]])
+LABELS = np.array([1.0, 0.0, 0.7], dtype="float32")
+
+
+def _model(tiny_config: ModelConfig) -> keras.Model:
+    keras.utils.set_random_seed(7)
+    # No dropout, so that two fits of the same batch can be compared step for step.
+    return build_model(replace(tiny_config, dropout=0.0))
+
+
+def _loss(trainer: AdversarialTrainer, perturbation) -> float:
+    logits = trainer.perturbable([tf.constant(TOKEN_IDS), tf.constant(perturbation)], training=False)
+    return float(keras.losses.BinaryCrossentropy(from_logits=True)(LABELS, logits))
+
+
+def test_the_step_moves_each_text_by_epsilon_of_its_tokens_and_raises_the_loss(tiny_config):
+    trainer = AdversarialTrainer(with_fused_recurrence(_model(tiny_config)), epsilon=0.5, max_tokens=64)
+    zeros = tf.zeros(TOKEN_IDS.shape + (tiny_config.embedding_dim,))
+    with tf.GradientTape() as tape:
+        tape.watch(zeros)
+        logits = trainer.perturbable([tf.constant(TOKEN_IDS), zeros], training=False)
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)(LABELS, logits)
+    perturbation = trainer.perturbation(tf.constant(TOKEN_IDS), tape.gradient(loss, zeros)).numpy()
+
+    padding = TOKEN_IDS == 0
+    assert np.all(perturbation[padding] == 0)
+    embedded = trainer.embedding(tf.constant(TOKEN_IDS)).numpy()
+    for row, ids in enumerate(TOKEN_IDS):
+        real = ids != 0
+        mean_length = np.linalg.norm(embedded[row][real], axis=-1).mean()
+        np.testing.assert_allclose(np.linalg.norm(perturbation[row]), 0.5 * mean_length, rtol=1e-4)
+    assert _loss(trainer, perturbation) > _loss(trainer, zeros) > _loss(trainer, -perturbation)
+
+
+def test_called_it_answers_as_the_model_does(tiny_config):
+    model = _model(tiny_config)
+    trainer = AdversarialTrainer(with_fused_recurrence(model), epsilon=0.5, max_tokens=64)
+    np.testing.assert_allclose(trainer(TOKEN_IDS).numpy(), model(TOKEN_IDS).numpy(), atol=1e-6)
+    assert {id(weight) for weight in trainer.weights} == {id(weight) for weight in model.weights}
+
+
+def _after_one_step(tiny_config: ModelConfig, epsilon: float, max_tokens: int) -> list[np.ndarray]:
+    model = _model(tiny_config)
+    config = TrainConfig(model=tiny_config, weight_average_momentum=0.0, adversarial_max_tokens=max_tokens)
+    trainer = with_fused_recurrence(model)
+    if epsilon > 0:
+        trainer = AdversarialTrainer(trainer, epsilon, max_tokens)
+    compile_model(trainer, config, steps_per_epoch=1)
+    trainer.fit(TOKEN_IDS, LABELS, batch_size=len(TOKEN_IDS), epochs=1, shuffle=False, verbose=0)
+    return model.get_weights()
+
+
+def test_batches_wider_than_the_limit_are_fitted_as_without_it(tiny_config):
+    width = TOKEN_IDS.shape[1]
+    plain = _after_one_step(tiny_config, epsilon=0.0, max_tokens=width)
+    long_batch = _after_one_step(tiny_config, epsilon=0.5, max_tokens=width - 1)
+    short_batch = _after_one_step(tiny_config, epsilon=0.5, max_tokens=width)
+    for before, after in zip(plain, long_batch, strict=True):
+        np.testing.assert_allclose(after, before, atol=1e-6)
+    assert any(not np.allclose(after, before, atol=1e-4) for before, after in zip(plain, short_batch, strict=True))
+
+
+def test_a_run_with_the_rounds_callbacks_fits_the_model(tiny_config, tmp_path: Path):
+    model = build_model(tiny_config)
+    config = TrainConfig(model=tiny_config, adversarial_epsilon=0.5, adversarial_max_tokens=4, patience=1)
+    rng = np.random.default_rng(0)
+    short = rng.integers(1, tiny_config.vocabulary_size, size=(32, 4))
+    long = rng.integers(1, tiny_config.vocabulary_size, size=(32, 9))
+    labels = rng.random(32).astype("float32")
+    batches = (
+        tf.data.Dataset.from_tensor_slices((short, labels))
+        .batch(8)
+        .concatenate(tf.data.Dataset.from_tensor_slices((long, labels)).batch(8))
+    )
+    trainer = compiled_trainer(model, config, batches)
+    assert isinstance(trainer, AdversarialTrainer)
+    before = model.get_weights()
+    history = trainer.fit(
+        batches,
+        validation_data=batches,
+        epochs=2,
+        callbacks=round_callbacks(config, 2, tmp_path),
+        shuffle=False,
+        verbose=0,
+    )
+    assert all(np.isfinite(history.history["loss"])) and len(history.history["val_loss"]) >= 1
+    assert any(not np.allclose(now, then) for now, then in zip(model.get_weights(), before, strict=True))
