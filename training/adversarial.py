@@ -31,6 +31,8 @@ class AdversarialTrainer(keras.Model):
         self.max_tokens = max_tokens
         self.embedding = chain.get_layer(EMBEDDING_LAYER)
         self.perturbable = _perturbable(chain)
+        # Built already: its layers are `chain`'s (callbacks such as BackupAndRestore require it).
+        self.built = True
 
     def call(self, token_ids, training=False):
         return self.perturbable([token_ids, self._no_perturbation(token_ids)], training=training)

@@ -13,6 +13,7 @@ from model.config import ModelConfig
 from training.adversarial import AdversarialTrainer
 from training.config import TrainConfig
 from training.fitting import compile_model, compiled_trainer, round_callbacks
+from training.resume import backup_callback
 
 TOKEN_IDS = np.array([[5, 9, 3, 12, 7, 0], [8, 2, 0, 0, 0, 0], [4, 4, 6, 11, 13, 2]])
 LABELS = np.array([1.0, 0.0, 0.7], dtype="float32")
@@ -78,7 +79,9 @@ def test_batches_wider_than_the_limit_are_fitted_as_without_it(tiny_config):
 
 def test_a_run_with_the_rounds_callbacks_fits_the_model(tiny_config, tmp_path: Path):
     model = build_model(tiny_config)
-    config = TrainConfig(model=tiny_config, adversarial_epsilon=0.5, adversarial_max_tokens=4, patience=1)
+    config = TrainConfig(
+        model=tiny_config, adversarial_epsilon=0.5, adversarial_max_tokens=4, patience=1, runs_dir=tmp_path / "runs"
+    )
     rng = np.random.default_rng(0)
     short = rng.integers(1, tiny_config.vocabulary_size, size=(32, 4))
     long = rng.integers(1, tiny_config.vocabulary_size, size=(32, 9))
@@ -95,7 +98,7 @@ def test_a_run_with_the_rounds_callbacks_fits_the_model(tiny_config, tmp_path: P
         batches,
         validation_data=batches,
         epochs=2,
-        callbacks=round_callbacks(config, 2, tmp_path),
+        callbacks=[backup_callback(config), *round_callbacks(config, 2, tmp_path / "logs")],
         shuffle=False,
         verbose=0,
     )
