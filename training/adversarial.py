@@ -7,12 +7,25 @@ to the words it reads. Long batches (the reviews) are fitted as usual: the step 
 forward and backward pass, and the one-liners are where the model is weakest.
 """
 
+from typing import NamedTuple
+
 import keras
 import tensorflow as tf
 from keras import layers
 
 from model.architecture import EMBEDDING_LAYER
 from model.artifact import PADDING_ID
+
+
+class Gradients(NamedTuple):
+    """One pass of a batch: its logits and loss, and the loss's gradients."""
+
+    logits: tf.Tensor
+    loss: tf.Tensor
+    # By trainable weight, in order; the embedding's is sparse.
+    weights: list
+    # With respect to the perturbation added to the embeddings: [batch, steps, width].
+    perturbation: tf.Tensor
 
 
 class AdversarialTrainer(keras.Model):
@@ -40,38 +53,39 @@ class AdversarialTrainer(keras.Model):
     def train_step(self, data):
         token_ids, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         weights = self.trainable_weights
-        no_perturbation = self._no_perturbation(token_ids)
-        with tf.GradientTape() as tape:
-            tape.watch(no_perturbation)
-            logits = self.perturbable([token_ids, no_perturbation], training=True)
-            loss = self.compute_loss(x=token_ids, y=labels, y_pred=logits, sample_weight=sample_weight)
-        *gradients, embedding_gradient = tape.gradient(loss, [*weights, no_perturbation])
+        clean = self.loss_gradients(token_ids, labels, sample_weight, self._no_perturbation(token_ids))
 
         def fit_both() -> tf.Tensor:
-            perturbation = self.perturbation(token_ids, embedding_gradient)
-            extra = self.loss_gradients(token_ids, labels, sample_weight, perturbation)
-            summed = [tf.convert_to_tensor(gradient) + more for gradient, more in zip(gradients, extra, strict=True)]
+            perturbation = self.perturbation(token_ids, clean.perturbation)
+            moved = self.loss_gradients(token_ids, labels, sample_weight, perturbation)
+            summed = [
+                tf.convert_to_tensor(gradient) + tf.convert_to_tensor(more)
+                for gradient, more in zip(clean.weights, moved.weights, strict=True)
+            ]
             self.optimizer.apply_gradients(zip(summed, weights, strict=True))
             return tf.constant(True)
 
         def fit_as_usual() -> tf.Tensor:
             # The gradients as they are (the embedding's sparse), as a step without this class applies them.
-            self.optimizer.apply_gradients(zip(gradients, weights, strict=True))
+            self.optimizer.apply_gradients(zip(clean.weights, weights, strict=True))
             return tf.constant(False)
 
         tf.cond(tf.shape(token_ids)[1] <= self.max_tokens, fit_both, fit_as_usual)
         for metric in self.metrics:
             if metric.name == "loss":
-                metric.update_state(loss, sample_weight=tf.shape(token_ids)[0])
-        return self.compute_metrics(token_ids, labels, logits, sample_weight=sample_weight)
+                metric.update_state(clean.loss, sample_weight=tf.shape(token_ids)[0])
+        return self.compute_metrics(token_ids, labels, clean.logits, sample_weight=sample_weight)
 
-    def loss_gradients(self, token_ids, labels, sample_weight, perturbation) -> list[tf.Tensor]:
-        """The gradients of every trainable weight of the loss with the embeddings moved by `perturbation`."""
-        weights = self.trainable_weights
+    def loss_gradients(self, token_ids, labels, sample_weight, perturbation) -> "Gradients":
+        """The loss with the embeddings moved by `perturbation` (a constant), and its gradients with
+        respect to every trainable weight and to the perturbation."""
+        perturbation = tf.stop_gradient(perturbation)
         with tf.GradientTape() as tape:
-            logits = self.perturbable([token_ids, tf.stop_gradient(perturbation)], training=True)
+            tape.watch(perturbation)
+            logits = self.perturbable([token_ids, perturbation], training=True)
             loss = self.compute_loss(x=token_ids, y=labels, y_pred=logits, sample_weight=sample_weight)
-        return [tf.convert_to_tensor(gradient) for gradient in tape.gradient(loss, weights)]
+        *weight_gradients, perturbation_gradient = tape.gradient(loss, [*self.trainable_weights, perturbation])
+        return Gradients(logits, loss, weight_gradients, perturbation_gradient)
 
     def perturbation(self, token_ids, embedding_gradient):
         """`embedding_gradient` ([batch, steps, width]) scaled, text by text, to `epsilon` times the

@@ -86,9 +86,9 @@ def test_a_short_batch_is_fitted_on_its_loss_and_its_loss_when_moved(tiny_config
         tape.watch(zeros)
         loss = trainer.compute_loss(y=LABELS, y_pred=trainer.perturbable([token_ids, zeros], training=True))
     *clean, embedding_gradient = tape.gradient(loss, [*weights, zeros])
-    moved = trainer.loss_gradients(token_ids, LABELS, None, trainer.perturbation(token_ids, embedding_gradient))
+    moved = trainer.loss_gradients(token_ids, LABELS, None, trainer.perturbation(token_ids, embedding_gradient)).weights
     expected = {
-        id(weight): weight.numpy() - 0.1 * (tf.convert_to_tensor(gradient).numpy() + more.numpy())
+        id(weight): weight.numpy() - 0.1 * (tf.convert_to_tensor(gradient).numpy() + tf.convert_to_tensor(more).numpy())
         for weight, gradient, more in zip(weights, clean, moved, strict=True)
     }
     _after_one_step(trainer, model)
