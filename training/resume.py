@@ -1,14 +1,16 @@
 """Crash safety: the backup that lets an interrupted run continue from its last finished epoch.
 
-The backup holds the vocabulary (so the resumed run tokenizes as the first did) and Keras's
-BackupAndRestore checkpoints of the weights and the epoch. It outlives the first fit, so a run
-killed in a later round resumes after the first; publishing a version removes it.
+The backup holds the vocabulary (so the resumed run tokenizes as the first did), the settings the
+run was started with, and Keras's BackupAndRestore checkpoints of the weights and the epoch. It
+outlives the first fit, so a run killed in a later round resumes after the first; publishing a
+version removes it.
 """
 
 import json
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -19,6 +21,17 @@ from training.config import TrainConfig
 logger = logging.getLogger(__name__)
 
 VOCABULARY_FILE = "vocabulary.json"
+SETTINGS_FILE = "settings.json"
+
+# Settings that say where files are, how many test reviews are scored and how many threads run:
+# a run resumed with other values of these fits the same model, so they may differ.
+RUN_ONLY_SETTINGS = frozenset(
+    {"resume", "data_dir", "artifacts_dir", "runs_dir", "max_test_reviews", "intra_op_threads", "inter_op_threads"}
+)
+
+
+class BackupMismatchError(Exception):
+    """--resume met a backup written with other settings: continuing would mix two runs."""
 
 
 def backup_dir(config: TrainConfig) -> Path:
@@ -34,6 +47,7 @@ def vocabulary(config: TrainConfig, texts: list[str]) -> keras.layers.TextVector
     vectorizer = build_vectorizer(config.model)
     saved = backup_dir(config) / VOCABULARY_FILE
     if can_resume(config):
+        check_settings(config)
         vectorizer.set_vocabulary(json.loads(saved.read_text(encoding="utf-8")))
         logger.info("resuming the run backed up in %s", saved.parent)
         return vectorizer
@@ -41,7 +55,40 @@ def vocabulary(config: TrainConfig, texts: list[str]) -> keras.layers.TextVector
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
     saved.parent.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(vectorizer.get_vocabulary(include_special_tokens=False)), encoding="utf-8")
+    (saved.parent / SETTINGS_FILE).write_text(json.dumps(fitted_settings(config), indent=1), encoding="utf-8")
     return vectorizer
+
+
+def fitted_settings(config: TrainConfig) -> dict[str, Any]:
+    """The settings that decide what a run fits, flat ("model.lstm_units"), as JSON reads them back."""
+    flat: dict[str, Any] = {}
+    for name, value in config.to_dict().items():
+        if name in RUN_ONLY_SETTINGS:
+            continue
+        nested = value.items() if isinstance(value, dict) else [(None, value)]
+        flat |= {name if inner is None else f"{name}.{inner}": item for inner, item in nested}
+    return json.loads(json.dumps(flat))
+
+
+def check_settings(config: TrainConfig) -> None:
+    """Refuse to resume a backup whose run had other settings than `config`, naming each of them."""
+    saved = backup_dir(config) / SETTINGS_FILE
+    if not saved.is_file():
+        raise BackupMismatchError(
+            f"{saved.parent} does not record the settings of the run that wrote it, so it cannot be resumed "
+            "safely: start over without --resume"
+        )
+    backed_up, current = json.loads(saved.read_text(encoding="utf-8")), fitted_settings(config)
+    differences = [
+        f"{name} {backed_up.get(name)!r} (now {current.get(name)!r})"
+        for name in sorted(backed_up.keys() | current.keys())
+        if backed_up.get(name) != current.get(name)
+    ]
+    if differences:
+        raise BackupMismatchError(
+            f"the run backed up in {saved.parent} had other settings: {'; '.join(differences)}. "
+            "Resume with that run's flags, or start over without --resume"
+        )
 
 
 def backup_callback(config: TrainConfig) -> keras.callbacks.BackupAndRestore:

@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_threads(config.intra_op_threads, config.inter_op_threads)
         train_and_export(config, load_imdb(config.data_dir))
 
-    return run(build_parser(), body, (DataUnavailableError,), argv)
+    return run(build_parser(), body, (DataUnavailableError, resume.BackupMismatchError), argv)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""Crash safety: a training run killed mid-epoch leaves no version, and --resume continues it."""
+"""Crash safety: a training run killed mid-epoch leaves no version, and --resume continues it
+under the settings it was started with."""
 
 import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import keras
@@ -13,9 +15,9 @@ import pytest
 from tests.training.test_train_cli import TINY_FLAGS
 from training.config import TrainConfig
 from training.fitting import compile_model
-from training.resume import backup_callback
+from training.resume import SETTINGS_FILE, BackupMismatchError, backup_callback, backup_dir, vocabulary
 
-pytestmark = pytest.mark.slow
+TEXTS = ["a fine film", "a dull film", "fine acting and a dull plot"]
 
 
 def training_command(data: Path, artifacts: Path, runs: Path, *flags: str) -> list[str]:
@@ -47,6 +49,7 @@ def resume(command: list[str]) -> str:
     return output
 
 
+@pytest.mark.slow
 def test_a_killed_run_leaves_no_version_and_resumes_from_its_last_epoch(aclimdb_dir: Path, tmp_path: Path):
     artifacts, runs = tmp_path / "sentiment", tmp_path / "runs"
     kill_at(training_command(aclimdb_dir, artifacts, runs), "Epoch 4/6")  # Mid-epoch of the first round.
@@ -59,6 +62,7 @@ def test_a_killed_run_leaves_no_version_and_resumes_from_its_last_epoch(aclimdb_
     assert not (runs / "backup").exists()
 
 
+@pytest.mark.slow
 def test_a_run_killed_in_the_second_round_resumes_after_the_first(aclimdb_dir: Path, tmp_path: Path):
     artifacts, runs = tmp_path / "sentiment", tmp_path / "runs"
     command = training_command(aclimdb_dir, artifacts, runs, "--teacher-rounds", "2", "--teacher-round-epochs", "3")
@@ -71,6 +75,7 @@ def test_a_run_killed_in_the_second_round_resumes_after_the_first(aclimdb_dir: P
     assert [entry.name for entry in artifacts.iterdir() if entry.name.isdigit()] == ["1"]
 
 
+@pytest.mark.slow
 def test_without_resume_a_new_run_starts_over(aclimdb_dir: Path, tmp_path: Path):
     runs = tmp_path / "runs"
     (runs / "backup").mkdir(parents=True)
@@ -86,6 +91,7 @@ def test_without_resume_a_new_run_starts_over(aclimdb_dir: Path, tmp_path: Path)
     assert "resuming" not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_resuming_restores_the_optimizer_state_with_the_weights(tmp_path: Path):
     config = TrainConfig(runs_dir=tmp_path / "runs", batch_size=4)
     features, labels = np.ones((8, 3), dtype="float32"), np.ones((8, 1), dtype="float32")
@@ -102,3 +108,49 @@ def test_resuming_restores_the_optimizer_state_with_the_weights(tmp_path: Path):
     # Adam's step count and moments continue from the backup instead of starting afresh.
     assert int(first.optimizer.iterations) == 2
     assert int(resumed.optimizer.iterations) == 4
+
+
+def test_resuming_with_other_settings_is_refused_naming_each_of_them(tmp_path: Path):
+    first = TrainConfig(runs_dir=tmp_path / "runs", epochs=4)
+    vocabulary(first, TEXTS)
+    # The usual slip: `make train RESUME=1` without the flags the interrupted run was started with.
+    resumed = replace(first, resume=True, epochs=3, model=replace(first.model, lstm_units=(32, 32)))
+
+    with pytest.raises(BackupMismatchError) as refused:
+        vocabulary(resumed, TEXTS)
+
+    assert "epochs 4 (now 3)" in str(refused.value)
+    assert "model.lstm_units [64, 64] (now [32, 32])" in str(refused.value)
+    assert "seed" not in str(refused.value)
+    assert (backup_dir(first) / SETTINGS_FILE).is_file()  # Refusing leaves the backup to resume properly.
+
+
+def test_resuming_elsewhere_with_other_threads_continues_with_the_backed_up_vocabulary(tmp_path: Path):
+    first = TrainConfig(runs_dir=tmp_path / "runs", max_test_reviews=100)
+    words = vocabulary(first, TEXTS).get_vocabulary()
+    moved = replace(first, resume=True, data_dir=tmp_path / "elsewhere", max_test_reviews=None, intra_op_threads=2)
+
+    assert vocabulary(moved, ["entirely other words"]).get_vocabulary() == words
+
+
+def test_a_backup_that_does_not_record_its_settings_is_not_resumed(tmp_path: Path):
+    first = TrainConfig(runs_dir=tmp_path / "runs")
+    vocabulary(first, TEXTS)
+    (backup_dir(first) / SETTINGS_FILE).unlink()
+
+    with pytest.raises(BackupMismatchError, match="start over without --resume"):
+        vocabulary(replace(first, resume=True), TEXTS)
+
+
+@pytest.mark.slow
+def test_the_training_command_refuses_a_mismatched_resume_in_one_line(aclimdb_dir: Path, tmp_path: Path):
+    artifacts, runs = tmp_path / "sentiment", tmp_path / "runs"
+    kill_at(training_command(aclimdb_dir, artifacts, runs), "Epoch 2/6")
+
+    command = training_command(aclimdb_dir, artifacts, runs, "--resume", "true", "--seed", "8")
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    assert refused.returncode == 2
+    assert "seed 1337 (now 8)" in refused.stderr
+    assert "Traceback" not in refused.stderr and "Epoch" not in refused.stdout + refused.stderr
+    assert (runs / "backup" / SETTINGS_FILE).is_file()
