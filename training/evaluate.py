@@ -3,6 +3,7 @@
 Re-evaluate a shipped version on the IMDB test split and print its figures beside the recorded ones:
 
     python -m training.evaluate --version 5 --data-dir aclImdb_v1.tar.gz
+    python -m training.evaluate --version 13 --data-dir aclImdb_v1.tar.gz --misses   # and the check set's misses
     make evaluate VERSION=3
 """
 
@@ -26,7 +27,7 @@ from model.artifact import (
 )
 from model.grouping import length_groups
 from training.augment import RuleSentences
-from training.checkset import CATEGORIES, check_set_figures, load_check_set
+from training.checkset import CATEGORIES, CheckSet, check_set_figures, check_set_misses, load_check_set
 from training.cli import run, version_parser
 from training.data import DataUnavailableError, Reviews, load_imdb
 from training.metrics import classification_figures
@@ -122,11 +123,13 @@ def format_check_set_table(measured: dict, recorded: dict | None) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = version_parser("python -m training.evaluate", __doc__, with_data=True)
+    parser.add_argument("--misses", action="store_true", help="also list each check-set text read wrongly")
     return parser
 
 
-def report_version(version: int | None, artifacts_dir: Path, data_dir: Path | None) -> None:
-    """Print a version's figures measured now on the test split beside those it recorded."""
+def report_version(version: int | None, artifacts_dir: Path, data_dir: Path | None, misses: bool = False) -> None:
+    """Print a version's figures measured now on the test split beside those it recorded, and with
+    `misses` each check-set text it reads wrongly."""
     path = version_folder(artifacts_dir, version)
     metadata = read_metadata(path)
     data = load_imdb(data_dir)
@@ -138,13 +141,27 @@ def report_version(version: int | None, artifacts_dir: Path, data_dir: Path | No
     for name, reviews in (("test", data.test), ("test_sentences", sentences)):
         measured = evaluate_signature(signature, reviews)
         sys.stdout.write(f"\n{name}\n{format_table(measured, metadata['evaluation'][name])}\n")
-    check_set = format_check_set_table(evaluate_check_set(signature), metadata["evaluation"].get("check_set"))
-    sys.stdout.write(f"\ncheck set (hand-written one-liners; a report, never used for selection)\n{check_set}\n")
+    check_set = load_check_set()
+    probabilities = predict_probabilities(signature, check_set.texts)
+    table = format_check_set_table(check_set_figures(check_set, probabilities), metadata["evaluation"].get("check_set"))
+    sys.stdout.write(f"\ncheck set (hand-written one-liners; a report, never used for selection)\n{table}\n")
+    if misses:
+        sys.stdout.write(
+            f"\ncheck-set texts read wrongly (positive probability)\n{format_misses(check_set, probabilities)}\n"
+        )
+
+
+def format_misses(check_set: CheckSet, probabilities: np.ndarray) -> str:
+    rows = [
+        f"{category:<20} {probability:.3f}  {text}"
+        for category, probability, text in check_set_misses(check_set, probabilities)
+    ]
+    return "\n".join(rows) or "none"
 
 
 def main(argv: list[str] | None = None) -> int:
     def body(arguments: argparse.Namespace) -> None:
-        report_version(arguments.version, arguments.artifacts_dir, arguments.data_dir)
+        report_version(arguments.version, arguments.artifacts_dir, arguments.data_dir, arguments.misses)
 
     return run(build_parser(), body, (VersionNotFoundError, MetadataError, DataUnavailableError), argv)
 

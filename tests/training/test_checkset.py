@@ -13,8 +13,10 @@ from training.checkset import (
     MIRRORED_CATEGORIES,
     NEGATED_NEGATIVE,
     NEGATED_POSITIVE,
+    CheckSet,
     CheckSetError,
     check_set_figures,
+    check_set_misses,
     load_check_set,
 )
 
@@ -106,3 +108,40 @@ def test_evaluate_prints_the_check_set_per_category_beside_the_recorded_figures(
         assert float(measured) == pytest.approx(recorded["categories"][name]["accuracy"], abs=1e-4)
         assert float(before) == pytest.approx(recorded["categories"][name]["accuracy"], abs=1e-4)
     assert float(rows["overall"][1]) == pytest.approx(recorded["accuracy"], abs=1e-4)
+
+
+def test_misses_are_the_texts_on_the_wrong_side_surest_first_within_each_category():
+    check_set = CheckSet(
+        texts=["a", "b", "c", "d", "e"],
+        labels=np.array([1, 1, 0, 0, 1]),
+        categories=[CATEGORIES[1], CATEGORIES[0], CATEGORIES[0], CATEGORIES[0], CATEGORIES[1]],
+    )
+    probabilities = np.array([0.5, 0.45, 0.9, 0.2, 0.1])
+
+    misses = check_set_misses(check_set, probabilities)
+
+    # 0.5 reads negative, as in the figures, so "a" is wrong; "d", negative at 0.2, is right.
+    assert misses == [
+        (CATEGORIES[0], 0.9, "c"),
+        (CATEGORIES[0], 0.45, "b"),
+        (CATEGORIES[1], 0.1, "e"),
+        (CATEGORIES[1], 0.5, "a"),
+    ]
+    figures = check_set_figures(check_set, probabilities)
+    assert len(misses) == round(len(check_set) * (1 - figures["accuracy"]))
+
+
+def test_evaluate_lists_the_check_set_texts_it_reads_wrongly(tiny_version: Path, aclimdb_dir: Path, check_set, capsys):
+    from training.evaluate import main
+
+    arguments = ["--artifacts-dir", str(tiny_version.parent), "--data-dir", str(aclimdb_dir), "--misses"]
+    assert main(arguments) == 0
+    listed = capsys.readouterr().out.split("read wrongly (positive probability)\n")[1].strip().splitlines()
+    recorded = json.loads((tiny_version / "metadata.json").read_text())["evaluation"]["check_set"]
+    assert len(listed) == round(recorded["examples"] * (1 - recorded["accuracy"]))
+    category_of = dict(zip(check_set.texts, check_set.categories, strict=True))
+    label_of = dict(zip(check_set.texts, check_set.labels, strict=True))
+    for line in listed:
+        category, probability, text = line.split(maxsplit=2)
+        assert category_of[text] == category
+        assert (float(probability) > 0.5) != bool(label_of[text])

@@ -96,3 +96,13 @@ def check_set_figures(check_set: CheckSet, probabilities: np.ndarray) -> dict:
         if members.any():
             per_category[name] = {"examples": int(members.sum()), "accuracy": float(correct[members].mean())}
     return {"examples": len(check_set), "accuracy": float(correct.mean()), "categories": per_category}
+
+
+def check_set_misses(check_set: CheckSet, probabilities: np.ndarray) -> list[tuple[str, float, str]]:
+    """(category, positive probability, text) of each text read on the wrong side of 0.5, in the
+    order of CATEGORIES and, within one, surest mistake first."""
+    probabilities = np.asarray(probabilities).reshape(-1)
+    wrong = [index for index in range(len(check_set)) if (probabilities[index] > 0.5) != bool(check_set.labels[index])]
+    # How far a text sits on the wrong side of 0.5, whichever side that is.
+    wrong.sort(key=lambda index: (CATEGORIES.index(check_set.categories[index]), -abs(probabilities[index] - 0.5)))
+    return [(check_set.categories[index], float(probabilities[index]), check_set.texts[index]) for index in wrong]
