@@ -73,12 +73,14 @@ def fitted_settings(config: TrainConfig) -> dict[str, Any]:
 def check_settings(config: TrainConfig) -> None:
     """Refuse to resume a backup whose run had other settings than `config`, naming each of them."""
     saved = backup_dir(config) / SETTINGS_FILE
-    if not saved.is_file():
+    try:
+        backed_up = json.loads(saved.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
         raise BackupMismatchError(
-            f"{saved.parent} does not record the settings of the run that wrote it, so it cannot be resumed "
-            "safely: start over without --resume"
-        )
-    backed_up, current = json.loads(saved.read_text(encoding="utf-8")), fitted_settings(config)
+            f"{saved.parent} holds no readable record of the settings of the run that wrote it ({error}), so "
+            "it cannot be resumed safely: start over without --resume"
+        ) from error
+    current = fitted_settings(config)
     differences = [
         f"{name} {backed_up.get(name)!r} (now {current.get(name)!r})"
         for name in sorted(backed_up.keys() | current.keys())

@@ -133,10 +133,15 @@ def test_resuming_elsewhere_with_other_threads_continues_with_the_backed_up_voca
     assert vocabulary(moved, ["entirely other words"]).get_vocabulary() == words
 
 
-def test_a_backup_that_does_not_record_its_settings_is_not_resumed(tmp_path: Path):
+@pytest.mark.parametrize("damage", ["removed", "cut short"])
+def test_a_backup_without_a_readable_record_of_its_settings_is_not_resumed(tmp_path: Path, damage: str):
     first = TrainConfig(runs_dir=tmp_path / "runs")
     vocabulary(first, TEXTS)
-    (backup_dir(first) / SETTINGS_FILE).unlink()
+    settings = backup_dir(first) / SETTINGS_FILE
+    if damage == "removed":
+        settings.unlink()
+    else:
+        settings.write_text(settings.read_text()[:20])
 
     with pytest.raises(BackupMismatchError, match="start over without --resume"):
         vocabulary(replace(first, resume=True), TEXTS)
