@@ -76,7 +76,7 @@ class AdversarialTrainer(keras.Model):
                 metric.update_state(clean.loss, sample_weight=tf.shape(token_ids)[0])
         return self.compute_metrics(token_ids, labels, clean.logits, sample_weight=sample_weight)
 
-    def loss_gradients(self, token_ids, labels, sample_weight, perturbation) -> "Gradients":
+    def loss_gradients(self, token_ids, labels, sample_weight, perturbation) -> Gradients:
         """The loss with the embeddings moved by `perturbation` (a constant), and its gradients with
         respect to every trainable weight and to the perturbation."""
         perturbation = tf.stop_gradient(perturbation)

@@ -88,10 +88,15 @@ def rule_figures(rules: RuleSentences, probabilities: np.ndarray) -> dict[str, d
     }
 
 
-def evaluate_check_set(signature: Signature) -> dict:
-    """Accuracy on the project's hand-written check set, overall and per category (a report only)."""
+def score_check_set(signature: Signature) -> tuple[CheckSet, np.ndarray]:
+    """The project's hand-written check set and the positive probability of each of its texts."""
     check_set = load_check_set()
-    return check_set_figures(check_set, predict_probabilities(signature, check_set.texts))
+    return check_set, predict_probabilities(signature, check_set.texts)
+
+
+def evaluate_check_set(signature: Signature) -> dict:
+    """Accuracy on the check set, overall and per category (a report only)."""
+    return check_set_figures(*score_check_set(signature))
 
 
 def format_table(measured: dict, recorded: dict) -> str:
@@ -141,8 +146,7 @@ def report_version(version: int | None, artifacts_dir: Path, data_dir: Path | No
     for name, reviews in (("test", data.test), ("test_sentences", sentences)):
         measured = evaluate_signature(signature, reviews)
         sys.stdout.write(f"\n{name}\n{format_table(measured, metadata['evaluation'][name])}\n")
-    check_set = load_check_set()
-    probabilities = predict_probabilities(signature, check_set.texts)
+    check_set, probabilities = score_check_set(signature)
     table = format_check_set_table(check_set_figures(check_set, probabilities), metadata["evaluation"].get("check_set"))
     sys.stdout.write(f"\ncheck set (hand-written one-liners; a report, never used for selection)\n{table}\n")
     if misses:

@@ -1,6 +1,7 @@
 """Crash safety: a training run killed mid-epoch leaves no version, and --resume continues it
 under the settings it was started with."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -12,10 +13,19 @@ import keras
 import numpy as np
 import pytest
 
+from model.config import ModelConfig
 from tests.training.test_train_cli import TINY_FLAGS
 from training.config import TrainConfig
 from training.fitting import compile_model
-from training.resume import SETTINGS_FILE, BackupMismatchError, backup_callback, backup_dir, vocabulary
+from training.resume import (
+    RUN_ONLY_SETTINGS,
+    SETTINGS_FILE,
+    BackupMismatchError,
+    backup_callback,
+    backup_dir,
+    fitted_settings,
+    vocabulary,
+)
 
 TEXTS = ["a fine film", "a dull film", "fine acting and a dull plot"]
 
@@ -159,3 +169,13 @@ def test_the_training_command_refuses_a_mismatched_resume_in_one_line(aclimdb_di
     assert "seed 1337 (now 8)" in refused.stderr
     assert "Traceback" not in refused.stderr and "Epoch" not in refused.stdout + refused.stderr
     assert (runs / "backup" / SETTINGS_FILE).is_file()
+
+
+def test_the_settings_that_may_change_are_config_fields_and_the_rest_are_recorded(tmp_path: Path):
+    names = {item.name for item in dataclasses.fields(TrainConfig)}
+    assert names >= RUN_ONLY_SETTINGS  # A renamed field would otherwise quietly become checked.
+    recorded = fitted_settings(TrainConfig(runs_dir=tmp_path))
+    assert {name.split(".")[0] for name in recorded} == names - RUN_ONLY_SETTINGS
+    assert {name for name in recorded if name.startswith("model.")} == {
+        f"model.{item.name}" for item in dataclasses.fields(ModelConfig)
+    }

@@ -86,9 +86,14 @@ def load_check_set(path: Path | None = None) -> CheckSet:
     return CheckSet(texts, np.array(labels, dtype=np.int64), categories)
 
 
+def read_correctly(check_set: CheckSet, probabilities: np.ndarray) -> np.ndarray:
+    """Whether each text's probability lies on its label's side of 0.5 (0.5 itself reads negative)."""
+    return (np.asarray(probabilities).reshape(-1) > 0.5).astype(np.int64) == check_set.labels
+
+
 def check_set_figures(check_set: CheckSet, probabilities: np.ndarray) -> dict:
     """Accuracy overall and per category (a probability above 0.5 reads as positive)."""
-    correct = (np.asarray(probabilities) > 0.5).astype(np.int64) == check_set.labels
+    correct = read_correctly(check_set, probabilities)
     categories = np.array(check_set.categories)
     per_category = {}
     for name in CATEGORIES:
@@ -102,7 +107,7 @@ def check_set_misses(check_set: CheckSet, probabilities: np.ndarray) -> list[tup
     """(category, positive probability, text) of each text read on the wrong side of 0.5, in the
     order of CATEGORIES and, within one, surest mistake first."""
     probabilities = np.asarray(probabilities).reshape(-1)
-    wrong = [index for index in range(len(check_set)) if (probabilities[index] > 0.5) != bool(check_set.labels[index])]
+    wrong = np.flatnonzero(~read_correctly(check_set, probabilities)).tolist()
     # How far a text sits on the wrong side of 0.5, whichever side that is.
     wrong.sort(key=lambda index: (CATEGORIES.index(check_set.categories[index]), -abs(probabilities[index] - 0.5)))
     return [(check_set.categories[index], float(probabilities[index]), check_set.texts[index]) for index in wrong]
