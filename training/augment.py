@@ -15,6 +15,11 @@ through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks wit
   plot was dull." becomes "Nothing about the plot was dull.", and a copula may take "hardly" ("The
   plot was hardly dull."): people negate complaints that way, and in reviews "none", "nothing" and
   "hardly" mostly begin one.
+  Also optionally (`negation_speakers`), a sentence may be negated in a speaker's words around it
+  instead: "The acting was wooden." becomes "I wouldn't say the acting was wooden.", "The story
+  drags." becomes "I don't think the story drags.": the negation stands several words before what it
+  turns, as in "I can't say anything bad about it", where the verb-level forms keep the two side by
+  side.
   Also optionally (`negation_objects`), a sentence of having, offering, finding and the like, or of
   "there is", may be negated at its object: "The film has many plot holes." becomes "The film has
   no plot holes.", "The film doesn't have a single plot hole." or "Not a single plot hole.", the
@@ -192,6 +197,24 @@ _MAX_FRAGMENT_WORDS = 4
 QUANTIFIER_SHARE = 0.3
 # How often a copula is negated with "hardly", which reviews mostly use to deny praise.
 HARDLY_SHARE = 0.1
+# How often a sentence is negated in a speaker's words around it, where that is asked for.
+SPEAKER_SHARE = 0.3
+# The speaker's words that negate the sentence after them. Each denies the sentence's claim ("I
+# don't think" reads as "I think it is not", as people use it), so the sentence's verdict turns.
+_SPEAKER_NEGATIONS = (
+    "I don't think",
+    "I do not think",
+    "I wouldn't say",
+    "I can't say",
+    "I cannot say that",
+    "I never felt that",
+    "Nobody could say",
+    "No one would claim that",
+)
+# A sentence of the speaker's own ("I loved it.") is denied by the speaker alone: "Nobody could say
+# I loved it." does not read as "I didn't love it."
+_FIRST_PERSON = re.compile(r"\b(?:i|me|my|we|us|our)\b", re.IGNORECASE)
+_OWN_NEGATIONS = tuple(frame for frame in _SPEAKER_NEGATIONS if frame.startswith("I "))
 # Subjects a quantifier can negate: a determiner and up to three words ("the jokes", "his last two
 # films"), or "it". Names and pronouns of people take none ("None of John was ...").
 _QUANTIFIABLE_SUBJECT = re.compile(r"^(?:the|his|her|their|its|this|these|those)(?:\s+[\w'-]+){1,3}$", re.IGNORECASE)
@@ -269,10 +292,13 @@ _OBJECT = re.compile(
 _NOUN_PHRASE_END = re.compile(r"\s+(?:in|of|on|at|from|with|by|for|to|that|which|who|and|as)\b|[,;:]", re.IGNORECASE)
 
 
-def negated(text: str, rng: np.random.Generator, quantifiers: bool = False, objects: bool = False) -> str | None:
+def negated(
+    text: str, rng: np.random.Generator, quantifiers: bool = False, objects: bool = False, speakers: bool = False
+) -> str | None:
     """The sentence negated at its one verb, or None when no rule applies to it unambiguously. With
     `quantifiers`, also at a subject that takes one ("None of the jokes fell flat.") and with "hardly";
-    with `objects`, also at an object ("It has no funny moments.", "Not a single funny moment.")."""
+    with `objects`, also at an object ("It has no funny moments.", "Not a single funny moment."); with
+    `speakers`, also in a speaker's words around it ("I wouldn't say the plot was dull.")."""
     if len(text.split()) > MAX_NEGATED_WORDS or text.rstrip().endswith("?"):
         return None
     if holds_negation(text) or _CONTRAST_WORDS.search(text):
@@ -289,6 +315,11 @@ def negated(text: str, rng: np.random.Generator, quantifiers: bool = False, obje
             return rewritten
     if verbs != 1:
         return None
+    # Drawn only when asked for, so that the other forms are drawn as they were without it.
+    if speakers and rng.random() < SPEAKER_SHARE:
+        spoken = _in_speakers_words(text, rng)
+        if spoken is not None:
+            return spoken
 
     def at_subject(verb: re.Match[str], share: float = QUANTIFIER_SHARE) -> str | None:
         return _quantified(text, verb, rng, share) if quantifiers else None
@@ -305,6 +336,16 @@ def negated(text: str, rng: np.random.Generator, quantifiers: bool = False, obje
         # "None of the jokes fall flat." needs none.
         return at_subject(verdicts[0], share=1.0)
     return at_subject(verdicts[0]) or _negated_verdict(text, verdicts[0], rng)
+
+
+def _in_speakers_words(text: str, rng: np.random.Generator) -> str | None:
+    """The sentence after words of a speaker that deny it ("I wouldn't say the plot was dull."), or
+    None for a sentence that already reports a speaker's thought ("I think it was dull.")."""
+    if _SUBORDINATING_WORDS.intersection(word.lower().strip(",;:") for word in text.split()):
+        return None
+    frames = _OWN_NEGATIONS if _FIRST_PERSON.search(text) else _SPEAKER_NEGATIONS
+    frame = frames[rng.integers(len(frames))]
+    return f"{frame} {_lowered(_clause(text))}."
 
 
 def _verdict_verbs(text: str) -> list[re.Match[str]]:
@@ -401,6 +442,7 @@ def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator, h
         and len(predicate.split()) in (1, 2)
         and 0 < len(subject.split()) <= 4
         and subject.lower() not in _SPEAKERS
+        and not _SUBORDINATING_WORDS.intersection(subject.lower().split())
         and rng.random() < 0.25
     ):
         # "The plot was predictable." -> "There was nothing predictable about the plot."
@@ -562,12 +604,14 @@ def rule_sentences(
     negation_quantifiers: bool = False,
     negation_objects: bool = False,
     negations_per_source: int = 1,
+    negation_speakers: bool = False,
 ) -> RuleSentences:
     """Up to `negation_count` negated, `contrast_count` contrasting, `agreement_count` agreeing
     and `fragment_count` sentence-and-fragment texts made from the teacher's surest `texts`, half of
     each kind read positive and half negative, with their logits. `negation_quantifiers` lets the
-    negation rule negate at the subject and with "hardly" too, `negation_objects` at an object
-    (`negated`); each source gives up to `negations_per_source` different negated sentences."""
+    negation rule negate at the subject and with "hardly" too, `negation_objects` at an object,
+    `negation_speakers` in a speaker's words around the sentence (`negated`); each source gives up to
+    `negations_per_source` different negated sentences."""
     rng = np.random.default_rng(seed)
     sure = np.flatnonzero(np.abs(logits) >= MIN_SOURCE_LOGIT)
     negative = [index for index in rng.permutation(sure) if logits[index] < 0]
@@ -579,7 +623,7 @@ def rule_sentences(
         positive,
         negation_count,
         rng,
-        (negation_quantifiers, negation_objects),
+        (negation_quantifiers, negation_objects, negation_speakers),
         negations_per_source,
     )
     # The negated sentences are clauses of the pairs too, beside sentences without a negation, so
@@ -621,13 +665,13 @@ def _negations(
     positive: list[int],
     count: int,
     rng: np.random.Generator,
-    forms: tuple[bool, bool],
+    forms: tuple[bool, bool, bool],
     per_source: int = 1,
 ) -> tuple[list[str], list[float], list[int]]:
     """Negated sentences, as many read positive (negated complaints) as negative (negated praise),
     with their logits and the index of the sentence each was made from. `forms` switches on
-    `negated`'s optional forms: at the subject, at the object. Each source gives up to `per_source`
-    different ones."""
+    `negated`'s optional forms: at the subject, at the object, in a speaker's words. Each source
+    gives up to `per_source` different ones."""
     made: list[str] = []
     made_logits: list[float] = []
     made_from: list[int] = []
@@ -645,7 +689,7 @@ def _negations(
     return made, made_logits, made_from
 
 
-def _different_negations(text: str, rng: np.random.Generator, forms: tuple[bool, bool], count: int) -> list[str]:
+def _different_negations(text: str, rng: np.random.Generator, forms: tuple[bool, bool, bool], count: int) -> list[str]:
     """Up to `count` different negations of `text`: the forms are drawn at random, so a few more
     draws than `count` find the others where a sentence takes several."""
     if count <= 0:

@@ -122,6 +122,11 @@ class TrainConfig:
     # source raised the rule-written validation texts' negated figure from 93% to 95.5%, but not
     # validation loss or natural sentences, so one stays the default (training/README.md).
     negations_per_source: int = 1
+    # Let the negation rule also negate a sentence in a speaker's words around it ("The plot was
+    # dull." -> "I wouldn't say the plot was dull.", "I don't think the story drags."), about a third
+    # of the time, so that the model sees a negation several words before what it turns, as in "I
+    # can't say anything bad about it", which the forms above never write (training/README.md).
+    negation_speakers: bool = False
     # Pairs of sure sentences of opposite sign joined by a contrast ("A, but B", "Although A, B",
     # "B, even though A") and labelled like the clause that decides, each pair both ways.
     contrast_sentences: int = 40000

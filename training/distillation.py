@@ -232,6 +232,7 @@ def _labelled_sentences(unlabelled: list[str], labeller: "SentenceLabeller", con
         negation_quantifiers=config.negation_quantifiers,
         negation_objects=config.negation_objects,
         negations_per_source=config.negations_per_source,
+        negation_speakers=config.negation_speakers,
     )
     texts = passages + sampled + confident + rules.texts
     logits = np.concatenate([passage_logits, sampled_logits, other_logits[surest], rules.logits])

@@ -141,6 +141,73 @@ def test_rule_sentences_draw_quantified_negations_only_when_asked():
     assert not any(quantified(negations(seed, False)) for seed in range(20))
 
 
+# The speaker's words the negation rule may put around a sentence, and the sentence they deny.
+SPEAKER_FRAMES = (
+    "I don't think",
+    "I do not think",
+    "I wouldn't say",
+    "I can't say",
+    "I cannot say that",
+    "I never felt that",
+    "Nobody could say",
+    "No one would claim that",
+)
+
+
+def _framed_clause(text: str) -> str | None:
+    """The clause after a speaker's words, or None for a text not framed by them."""
+    frame = next((frame for frame in SPEAKER_FRAMES if text.startswith(frame + " ")), None)
+    return None if frame is None else text.removeprefix(frame + " ")
+
+
+@pytest.mark.parametrize(
+    ("text", "clause"),
+    [
+        ("The acting was wooden.", "the acting was wooden."),
+        ("The story drags.", "the story drags."),
+        ("You will be bored.", "you will be bored."),
+        ("It disappointed me!", "it disappointed me."),
+    ],
+)
+def test_with_speakers_a_sentence_is_sometimes_denied_in_a_speakers_words(text: str, clause: str):
+    made = {str(negated(text, rng(seed), speakers=True)) for seed in range(60)}
+    framed = {sentence for sentence in made if _framed_clause(sentence) is not None}
+    # Several of the frames, each around the whole sentence, and the other forms still drawn.
+    assert len(framed) >= 3 and made - framed
+    assert {_framed_clause(sentence) for sentence in framed} == {clause}
+    without = {str(negated(text, rng(seed))) for seed in range(60)}
+    assert not any(_framed_clause(sentence) for sentence in without)
+
+
+def test_a_speakers_own_sentence_is_denied_by_the_speaker_alone():
+    for text in ("I loved it.", "We were bored.", "It bored me."):
+        made = {str(negated(text, rng(seed), speakers=True)) for seed in range(80)}
+        framed = {sentence for sentence in made if _framed_clause(sentence) is not None}
+        assert framed and all(sentence.startswith("I ") for sentence in framed), framed
+    # Another's sentence may be denied by anyone.
+    others = {str(negated("The plot was dull.", rng(seed), speakers=True)) for seed in range(80)}
+    assert any(sentence.startswith(("Nobody", "No one")) for sentence in others)
+
+
+def test_a_reported_thought_is_neither_framed_nor_rewritten_about_its_thinker():
+    # "I don't think I think it was dull." and "There was nothing dull about i think it." do not read.
+    made = {str(negated("I think it was dull.", rng(seed), speakers=True)) for seed in range(80)}
+    assert "I think it was not dull." in made
+    assert not any(_framed_clause(sentence) or "about" in sentence for sentence in made), made
+
+
+def test_rule_sentences_draw_speakers_negations_only_when_asked():
+    texts, logits = _sure_sentences()
+    counts = {"negation_count": 6, "contrast_count": 0, "agreement_count": 0, "fragment_count": 0}
+
+    def negations(seed: int, speakers: bool) -> list[str]:
+        made = rule_sentences(texts, logits, **counts, seed=seed, negation_speakers=speakers)
+        return made.texts[: made.negations]
+
+    assert any(_framed_clause(text) for seed in range(20) for text in negations(seed, True))
+    assert not any(_framed_clause(text) for seed in range(20) for text in negations(seed, False))
+
+
 @pytest.mark.parametrize(
     ("text", "negations"),
     [
@@ -461,6 +528,30 @@ def test_training_sentences_include_the_rules_output_with_counts_in_the_summary(
     assert negations
     for text in negations:
         assert (labels_by_text[text] > 0.5) == ("wooden" in text)
+
+
+def test_the_training_config_asks_for_negations_in_a_speakers_words():
+    texts = [
+        f"The story follows a family. {'The acting was wooden.' if index % 2 else 'The acting was superb.'}"
+        for index in range(40)
+    ]
+    reviews = Reviews(texts, np.array([index % 2 == 0 for index in range(40)], dtype=np.int64))
+    unlabelled = ["It is long. The acting was wooden. The cast was superb."]
+
+    def negations(speakers: bool, seed: int) -> list[str]:
+        config = replace(
+            TrainConfig(),
+            teacher_ngram_order=2,
+            teacher_sentences=0,
+            teacher_confident_sentences=0,
+            negation_speakers=speakers,
+            seed=seed,
+            **{**NO_RULES, "negation_sentences": 2},
+        )
+        return teacher_labelled(reviews, reviews, unlabelled, config).texts
+
+    assert any(_framed_clause(text) for seed in range(8) for text in negations(True, seed))
+    assert not any(_framed_clause(text) for seed in range(8) for text in negations(False, seed))
 
 
 def _is_negated(text: str) -> bool:
