@@ -201,7 +201,7 @@ HARDLY_SHARE = 0.1
 SPEAKER_SHARE = 0.3
 # The speaker's words that negate the sentence after them. Each denies the sentence's claim ("I
 # don't think" reads as "I think it is not", as people use it), so the sentence's verdict turns.
-_SPEAKER_NEGATIONS = (
+SPEAKER_NEGATIONS = (
     "I don't think",
     "I do not think",
     "I wouldn't say",
@@ -214,7 +214,7 @@ _SPEAKER_NEGATIONS = (
 # A sentence of the speaker's own ("I loved it.") is denied by the speaker alone: "Nobody could say
 # I loved it." does not read as "I didn't love it."
 _FIRST_PERSON = re.compile(r"\b(?:i|me|my|we|us|our)\b", re.IGNORECASE)
-_OWN_NEGATIONS = tuple(frame for frame in _SPEAKER_NEGATIONS if frame.startswith("I "))
+_OWN_NEGATIONS = tuple(frame for frame in SPEAKER_NEGATIONS if frame.startswith("I "))
 # Subjects a quantifier can negate: a determiner and up to three words ("the jokes", "his last two
 # films"), or "it". Names and pronouns of people take none ("None of John was ...").
 _QUANTIFIABLE_SUBJECT = re.compile(r"^(?:the|his|her|their|its|this|these|those)(?:\s+[\w'-]+){1,3}$", re.IGNORECASE)
@@ -343,7 +343,7 @@ def _in_speakers_words(text: str, rng: np.random.Generator) -> str | None:
     None for a sentence that already reports a speaker's thought ("I think it was dull.")."""
     if _SUBORDINATING_WORDS.intersection(word.lower().strip(",;:") for word in text.split()):
         return None
-    frames = _OWN_NEGATIONS if _FIRST_PERSON.search(text) else _SPEAKER_NEGATIONS
+    frames = _OWN_NEGATIONS if _FIRST_PERSON.search(text) else SPEAKER_NEGATIONS
     frame = frames[rng.integers(len(frames))]
     return f"{frame} {_lowered(_clause(text))}."
 

@@ -9,6 +9,7 @@ from training.augment import (
     CONTRAST_STRENGTH,
     MAX_FRAGMENT_USES,
     NEGATION_STRENGTH,
+    SPEAKER_NEGATIONS,
     RuleSentences,
     agreeing,
     fragment,
@@ -126,37 +127,9 @@ def test_without_quantifiers_neither_the_subject_nor_hardly_is_negated(text: str
     assert not any(sentence.startswith(("None of", "Nothing about")) or " hardly " in sentence for sentence in made)
 
 
-def test_rule_sentences_draw_quantified_negations_only_when_asked():
-    texts, logits = _sure_sentences()
-    counts = {"negation_count": 6, "contrast_count": 0, "agreement_count": 0, "fragment_count": 0}
-
-    def negations(seed: int, quantifiers: bool) -> list[str]:
-        made = rule_sentences(texts, logits, **counts, seed=seed, negation_quantifiers=quantifiers)
-        return made.texts[: made.negations]
-
-    def quantified(made: list[str]) -> bool:
-        return any(text.startswith(("None of", "Nothing about")) or " hardly " in text for text in made)
-
-    assert any(quantified(negations(seed, True)) for seed in range(20))
-    assert not any(quantified(negations(seed, False)) for seed in range(20))
-
-
-# The speaker's words the negation rule may put around a sentence, and the sentence they deny.
-SPEAKER_FRAMES = (
-    "I don't think",
-    "I do not think",
-    "I wouldn't say",
-    "I can't say",
-    "I cannot say that",
-    "I never felt that",
-    "Nobody could say",
-    "No one would claim that",
-)
-
-
 def _framed_clause(text: str) -> str | None:
     """The clause after a speaker's words, or None for a text not framed by them."""
-    frame = next((frame for frame in SPEAKER_FRAMES if text.startswith(frame + " ")), None)
+    frame = next((frame for frame in SPEAKER_NEGATIONS if text.startswith(frame + " ")), None)
     return None if frame is None else text.removeprefix(frame + " ")
 
 
@@ -196,16 +169,24 @@ def test_a_reported_thought_is_neither_framed_nor_rewritten_about_its_thinker():
     assert not any(_framed_clause(sentence) or "about" in sentence for sentence in made), made
 
 
-def test_rule_sentences_draw_speakers_negations_only_when_asked():
+def _quantified(text: str) -> bool:
+    return text.startswith(("None of", "Nothing about")) or " hardly " in text
+
+
+@pytest.mark.parametrize(
+    ("option", "is_optional_form"),
+    [("negation_quantifiers", _quantified), ("negation_speakers", lambda text: _framed_clause(text) is not None)],
+)
+def test_rule_sentences_draw_an_optional_negation_only_when_asked(option: str, is_optional_form):
     texts, logits = _sure_sentences()
     counts = {"negation_count": 6, "contrast_count": 0, "agreement_count": 0, "fragment_count": 0}
 
-    def negations(seed: int, speakers: bool) -> list[str]:
-        made = rule_sentences(texts, logits, **counts, seed=seed, negation_speakers=speakers)
+    def negations(seed: int, asked: bool) -> list[str]:
+        made = rule_sentences(texts, logits, **counts, seed=seed, **{option: asked})
         return made.texts[: made.negations]
 
-    assert any(_framed_clause(text) for seed in range(20) for text in negations(seed, True))
-    assert not any(_framed_clause(text) for seed in range(20) for text in negations(seed, False))
+    assert any(is_optional_form(text) for seed in range(20) for text in negations(seed, True))
+    assert not any(is_optional_form(text) for seed in range(20) for text in negations(seed, False))
 
 
 @pytest.mark.parametrize(
