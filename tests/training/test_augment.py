@@ -1,4 +1,5 @@
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -463,15 +464,7 @@ def test_validation_rule_texts_come_from_validation_reviews_with_every_form_of_n
     train = reviews_saying(("The film has many funny moments.", "The film has many plot holes."))
     validation = reviews_saying(("The sequel has many funny moments.", "The sequel has many plot holes."))
     # Training's rule leaves the object alone here; the validation texts are negated there all the same.
-    config = replace(
-        TrainConfig(),
-        teacher_ngram_order=2,
-        teacher_sentences=0,
-        teacher_confident_sentences=0,
-        negation_objects=False,
-        negation_quantifiers=False,
-        **NO_RULES,
-    )
+    config = _rules_config(negation_objects=False, negation_quantifiers=False, **NO_RULES)
     rules = teacher_labelled(train, validation, ["The film has many plot holes."], config).validation_rules
     negations = rules.texts[rules.kinds()["negated"]]
     # Negated at the object, and only validation's sentences.
@@ -489,15 +482,7 @@ def test_training_sentences_include_the_rules_output_with_counts_in_the_summary(
         labels.append(index % 2 == 0)
     reviews = Reviews(texts, np.array(labels, dtype=np.int64))
     unlabelled = ["It is long. The acting was wooden. The cast was superb."]
-    config = replace(
-        TrainConfig(),
-        teacher_ngram_order=2,
-        teacher_sentences=0,
-        teacher_confident_sentences=0,
-        negation_sentences=2,
-        contrast_sentences=2,
-        agreement_sentences=0,
-    )
+    config = _rules_config(negation_sentences=2, contrast_sentences=2, agreement_sentences=0)
     teacher = teacher_labelled(reviews, reviews, unlabelled, config)
     # One sure sentence of either sign: both negated, and joined once either way.
     assert teacher.summary["negated_sentences"] == 2 and teacher.summary["contrast_sentences"] == 2
@@ -520,19 +505,16 @@ def test_the_training_config_asks_for_negations_in_a_speakers_words():
     unlabelled = ["It is long. The acting was wooden. The cast was superb."]
 
     def negations(speakers: bool, seed: int) -> list[str]:
-        config = replace(
-            TrainConfig(),
-            teacher_ngram_order=2,
-            teacher_sentences=0,
-            teacher_confident_sentences=0,
-            negation_speakers=speakers,
-            seed=seed,
-            **{**NO_RULES, "negation_sentences": 2},
-        )
+        config = _rules_config(negation_speakers=speakers, seed=seed, **{**NO_RULES, "negation_sentences": 2})
         return teacher_labelled(reviews, reviews, unlabelled, config).texts
 
     assert any(_framed_clause(text) for seed in range(8) for text in negations(True, seed))
     assert not any(_framed_clause(text) for seed in range(8) for text in negations(False, seed))
+
+
+def _rules_config(**fields: Any) -> TrainConfig:
+    """A config whose teachers fit a few reviews quickly and whose rules alone write sentences."""
+    return replace(TrainConfig(), teacher_ngram_order=2, teacher_sentences=0, teacher_confident_sentences=0, **fields)
 
 
 def _is_negated(text: str) -> bool:
