@@ -442,9 +442,12 @@ def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator, h
         and len(predicate.split()) in (1, 2)
         and 0 < len(subject.split()) <= 4
         and subject.lower() not in _SPEAKERS
-        and not _SUBORDINATING_WORDS.intersection(subject.lower().split())
         and rng.random() < 0.25
     ):
+        if _SUBORDINATING_WORDS.intersection(subject.lower().split()):
+            # "I think it was dull." has no such form ("There was nothing dull about i think it."). Its
+            # plain negation takes no further draw, so every other sentence is negated as before.
+            return text[: match.start()] + f"{verb} not" + text[match.end() :]
         # "The plot was predictable." -> "There was nothing predictable about the plot."
         tense = "was" if verb.lower() in ("was", "were") else "is"
         about = _OBJECT_PRONOUNS.get(subject.lower(), subject[:1].lower() + subject[1:])
