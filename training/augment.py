@@ -15,15 +15,14 @@ through the teacher, after Hu et al., 2016, *Harnessing Deep Neural Networks wit
   plot was dull." becomes "Nothing about the plot was dull.", and a copula may take "hardly" ("The
   plot was hardly dull."): people negate complaints that way, and in reviews "none", "nothing" and
   "hardly" mostly begin one.
-  Also optionally (`negation_speakers`), a sentence may be negated in a speaker's words around it
-  instead: "The acting was wooden." becomes "I wouldn't say the acting was wooden.", "The story
-  drags." becomes "I don't think the story drags.": the negation stands several words before what it
-  turns, as in "I can't say anything bad about it", where the verb-level forms keep the two side by
-  side.
   Also optionally (`negation_objects`), a sentence of having, offering, finding and the like, or of
   "there is", may be negated at its object: "The film has many plot holes." becomes "The film has
   no plot holes.", "The film doesn't have a single plot hole." or "Not a single plot hole.", the
   form of "I have no complaints" and "Not a dull moment", which no verb-level negation writes.
+  And optionally (`negation_speakers`), a sentence may be denied in a speaker's words around it:
+  "The acting was wooden." becomes "I wouldn't say the acting was wooden.", "The story drags."
+  becomes "I don't think the story drags.", so that the negation stands several words before what
+  it turns, as in "I can't say anything bad about it", where the other forms keep the two together.
 - **Contrast.** Two sentences of opposite sign joined so that one clause decides: "A, but B",
   "Although A, B", "B, even though A". The label follows the deciding clause, wherever it stands.
 - **Agreement.** Two sentences of the same sign side by side ("A. B.", "A, and B.") keep that sign.
