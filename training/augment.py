@@ -39,6 +39,7 @@ negate, are left alone: negating one clause of several would leave the label unk
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,12 @@ NEGATION_WORDS = (
     "without", "cannot",
 )  # fmt: skip
 _ALREADY_NEGATED = re.compile(rf"\b(?:{'|'.join(NEGATION_WORDS)})\b|n't\b", re.IGNORECASE)
+
+
+def _reports_thought(words: Iterable[str]) -> bool:
+    """Whether these words hold one that makes what follows a reported thought or a subordinate
+    clause ("I think it was dull.", "When it was over ..."), not a plain statement."""
+    return not _SUBORDINATING_WORDS.isdisjoint(word.lower() for word in words)
 
 
 def holds_negation(text: str) -> bool:
@@ -340,7 +347,7 @@ def negated(
 def _in_speakers_words(text: str, rng: np.random.Generator) -> str | None:
     """The sentence after words of a speaker that deny it ("I wouldn't say the plot was dull."), or
     None for a sentence that already reports a speaker's thought ("I think it was dull.")."""
-    if _SUBORDINATING_WORDS.intersection(word.lower().strip(",;:") for word in text.split()):
+    if _reports_thought(word.strip(",;:") for word in text.split()):
         return None
     frames = _OWN_NEGATIONS if _FIRST_PERSON.search(text) else SPEAKER_NEGATIONS
     frame = frames[rng.integers(len(frames))]
@@ -443,7 +450,7 @@ def _negated_copula(text: str, match: re.Match[str], rng: np.random.Generator, h
         and subject.lower() not in _SPEAKERS
         and rng.random() < 0.25
     ):
-        if _SUBORDINATING_WORDS.intersection(subject.lower().split()):
+        if _reports_thought(subject.split()):
             # "I think it was dull." has no such form ("There was nothing dull about i think it."). Its
             # plain negation takes no further draw, so every other sentence is negated as before.
             return text[: match.start()] + f"{verb} not" + text[match.end() :]
@@ -535,7 +542,7 @@ def fragment(sentence: str) -> str | None:
     if len(copulas) != 1 or _MODAL.search(sentence) or _OPINION.search(sentence) or _verdict_verbs(sentence):
         return None
     subject = sentence[: copulas[0].start()].split()
-    if _SUBORDINATING_WORDS.intersection(word.lower() for word in subject):
+    if _reports_thought(subject):
         return None
     predicate = _clause(sentence[copulas[0].end() :]).lstrip(",;: ")
     if not 0 < len(subject) <= MAX_FRAGMENT_SUBJECT_WORDS or not 0 < len(predicate.split()) <= MAX_CLAUSE_WORDS:

@@ -125,7 +125,15 @@ def test_a_subject_that_takes_a_quantifier_is_sometimes_negated_there():
 )
 def test_without_quantifiers_neither_the_subject_nor_hardly_is_negated(text: str):
     made = {str(negated(text, rng(seed))) for seed in range(40)}
-    assert not any(sentence.startswith(("None of", "Nothing about")) or " hardly " in sentence for sentence in made)
+    assert not any(_quantified(sentence) for sentence in made)
+
+
+def _quantified(text: str) -> bool:
+    return text.startswith(("None of", "Nothing about")) or " hardly " in text
+
+
+def _is_framed(text: str) -> bool:
+    return _framed_clause(text) is not None
 
 
 def _framed_clause(text: str) -> str | None:
@@ -145,18 +153,18 @@ def _framed_clause(text: str) -> str | None:
 )
 def test_with_speakers_a_sentence_is_sometimes_denied_in_a_speakers_words(text: str, clause: str):
     made = {str(negated(text, rng(seed), speakers=True)) for seed in range(60)}
-    framed = {sentence for sentence in made if _framed_clause(sentence) is not None}
+    framed = {sentence for sentence in made if _is_framed(sentence)}
     # Several of the frames, each around the whole sentence, and the other forms still drawn.
     assert len(framed) >= 3 and made - framed
     assert {_framed_clause(sentence) for sentence in framed} == {clause}
     without = {str(negated(text, rng(seed))) for seed in range(60)}
-    assert not any(_framed_clause(sentence) for sentence in without)
+    assert not any(_is_framed(sentence) for sentence in without)
 
 
 def test_a_speakers_own_sentence_is_denied_by_the_speaker_alone():
     for text in ("I loved it.", "We were bored.", "It bored me."):
         made = {str(negated(text, rng(seed), speakers=True)) for seed in range(80)}
-        framed = {sentence for sentence in made if _framed_clause(sentence) is not None}
+        framed = {sentence for sentence in made if _is_framed(sentence)}
         assert framed and all(sentence.startswith("I ") for sentence in framed), framed
     # Another's sentence may be denied by anyone.
     others = {str(negated("The plot was dull.", rng(seed), speakers=True)) for seed in range(80)}
@@ -167,16 +175,12 @@ def test_a_reported_thought_is_neither_framed_nor_rewritten_about_its_thinker():
     # "I don't think I think it was dull." and "There was nothing dull about i think it." do not read.
     made = {str(negated("I think it was dull.", rng(seed), speakers=True)) for seed in range(80)}
     assert "I think it was not dull." in made
-    assert not any(_framed_clause(sentence) or "about" in sentence for sentence in made), made
-
-
-def _quantified(text: str) -> bool:
-    return text.startswith(("None of", "Nothing about")) or " hardly " in text
+    assert not any(_is_framed(sentence) or "about" in sentence for sentence in made), made
 
 
 @pytest.mark.parametrize(
     ("option", "is_optional_form"),
-    [("negation_quantifiers", _quantified), ("negation_speakers", lambda text: _framed_clause(text) is not None)],
+    [("negation_quantifiers", _quantified), ("negation_speakers", _is_framed)],
 )
 def test_rule_sentences_draw_an_optional_negation_only_when_asked(option: str, is_optional_form):
     texts, logits = _sure_sentences()
@@ -457,10 +461,6 @@ def test_each_rules_texts_lie_where_its_kind_says():
 
 
 def test_validation_rule_texts_come_from_validation_reviews_with_every_form_of_negation():
-    def reviews_saying(verdicts: tuple[str, str]) -> Reviews:
-        texts = [f"The story follows a family over one summer. {verdicts[index % 2]}" for index in range(40)]
-        return Reviews(texts, np.array([index % 2 == 0 for index in range(40)], dtype=np.int64))
-
     train = reviews_saying(("The film has many funny moments.", "The film has many plot holes."))
     validation = reviews_saying(("The sequel has many funny moments.", "The sequel has many plot holes."))
     # Training's rule leaves the object alone here; the validation texts are negated there all the same.
@@ -475,12 +475,7 @@ def test_validation_rule_texts_come_from_validation_reviews_with_every_form_of_n
 
 
 def test_training_sentences_include_the_rules_output_with_counts_in_the_summary():
-    texts, labels = [], []
-    for index in range(40):
-        verdict = "The acting was wooden." if index % 2 else "The acting was superb."
-        texts.append(f"The story follows a family over one summer. {verdict}")
-        labels.append(index % 2 == 0)
-    reviews = Reviews(texts, np.array(labels, dtype=np.int64))
+    reviews = reviews_saying(("The acting was superb.", "The acting was wooden."))
     unlabelled = ["It is long. The acting was wooden. The cast was superb."]
     config = _rules_config(negation_sentences=2, contrast_sentences=2, agreement_sentences=0)
     teacher = teacher_labelled(reviews, reviews, unlabelled, config)
@@ -497,19 +492,21 @@ def test_training_sentences_include_the_rules_output_with_counts_in_the_summary(
 
 
 def test_the_training_config_asks_for_negations_in_a_speakers_words():
-    texts = [
-        f"The story follows a family. {'The acting was wooden.' if index % 2 else 'The acting was superb.'}"
-        for index in range(40)
-    ]
-    reviews = Reviews(texts, np.array([index % 2 == 0 for index in range(40)], dtype=np.int64))
+    reviews = reviews_saying(("The acting was superb.", "The acting was wooden."))
     unlabelled = ["It is long. The acting was wooden. The cast was superb."]
 
     def negations(speakers: bool, seed: int) -> list[str]:
         config = _rules_config(negation_speakers=speakers, seed=seed, **{**NO_RULES, "negation_sentences": 2})
         return teacher_labelled(reviews, reviews, unlabelled, config).texts
 
-    assert any(_framed_clause(text) for seed in range(8) for text in negations(True, seed))
-    assert not any(_framed_clause(text) for seed in range(8) for text in negations(False, seed))
+    assert any(_is_framed(text) for seed in range(8) for text in negations(True, seed))
+    assert not any(_is_framed(text) for seed in range(8) for text in negations(False, seed))
+
+
+def reviews_saying(verdicts: tuple[str, str]) -> Reviews:
+    """Forty reviews of one plot, every other one ending on each verdict; the first verdict's are positive."""
+    texts = [f"The story follows a family over one summer. {verdicts[index % 2]}" for index in range(40)]
+    return Reviews(texts, np.array([index % 2 == 0 for index in range(40)], dtype=np.int64))
 
 
 def _rules_config(**fields: Any) -> TrainConfig:
